@@ -1,0 +1,68 @@
+package kernel
+
+import "math"
+
+// Activation is an element-wise nonlinearity applied after a layer.
+type Activation int
+
+const (
+	Identity  Activation = iota // x
+	ReLU                        // max(x, 0)
+	LeakyReLU                   // x if x ≥ 0, else LeakySlope·x
+	Tanh                        // tanh(x)
+	Sigmoid                     // 1/(1+e^−x)
+)
+
+// LeakySlope is the negative slope of LeakyReLU: 0.2, GANomaly's (and DCGAN's).
+const LeakySlope = 0.2
+
+func (a Activation) String() string {
+	switch a {
+	case Identity:
+		return "Identity"
+	case ReLU:
+		return "ReLU"
+	case LeakyReLU:
+		return "LeakyReLU"
+	case Tanh:
+		return "Tanh"
+	case Sigmoid:
+		return "Sigmoid"
+	}
+	return "Activation(?)"
+}
+
+// Activate applies act to every element of x, in place. NaN stays NaN.
+func Activate(x []float32, act Activation) {
+	switch act {
+	case Identity:
+	case ReLU:
+		for i, v := range x {
+			if v < 0 {
+				x[i] = 0
+			}
+		}
+	case LeakyReLU:
+		for i, v := range x {
+			if v < 0 {
+				x[i] = v * LeakySlope
+			}
+		}
+	case Tanh:
+		for i, v := range x {
+			x[i] = float32(math.Tanh(float64(v)))
+		}
+	case Sigmoid:
+		for i, v := range x {
+			x[i] = sigmoid(v)
+		}
+	default:
+		panic(badActivation)
+	}
+}
+
+// sigmoid in float64: exact to float32 rounding, and no overflow for large |x|
+// (e^x → +Inf gives 0, e^x → 0 gives 1).
+func sigmoid(v float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(v))))
+}

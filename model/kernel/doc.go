@@ -1,0 +1,33 @@
+// Package kernel holds the float32 inference kernels of ganomaly-go: 2-D
+// convolution and transposed convolution (NCHW, square kernels, no bias), a
+// blocked GEMM behind both, batch normalisation folded into a per-channel
+// scale and shift, and the activations GANomaly uses.
+//
+// It is pure Go, with no cgo, no assembly, no unsafe and no syscall/js, so the
+// same code runs natively and in the browser (GOOS=js GOARCH=wasm).
+//
+// # Layout
+//
+// Tensors are row-major []float32 in NCHW order: element (n, c, h, w) of a tensor
+// with C channels of H×W is at ((n*C+c)*H+h)*W+w. Weights keep PyTorch's layouts,
+// [OutC, InC, K, K] for Conv2d and [InC, OutC, K, K] for ConvTranspose2d, so they
+// load from a checkpoint without reordering.
+//
+// # Fast paths and references
+//
+// Every fast kernel has a naive reference beside it (Conv2DRef,
+// ConvTranspose2DRef, GemmRef, BatchNormRef), and the tests hold them together
+// at many shapes. Conv2D runs im2col straight into the packed panels of a GEMM
+// whose n dimension is Batch·OH·OW, so that late layers with 4×4 or 1×1 outputs
+// still fill the 4×2 register tile; ConvTranspose2D runs Wᵀ·x through the same
+// GEMM and adds each tile into the output as it leaves the registers (a fused
+// col2im). See microkernel.go for why the tile is 4×2 and unrolled four times.
+//
+// # Memory and threads
+//
+// Scratch memory lives in a Workspace: after a first call with a geometry, calls
+// with that geometry allocate nothing. On native builds a large GEMM is split
+// across a small persistent pool of goroutines, up to GOMAXPROCS; under
+// WebAssembly (one thread) everything runs on the caller's goroutine. Wrong
+// lengths or geometries are programmer errors and panic with a constant message.
+package kernel

@@ -1,0 +1,13 @@
+package kernel
+
+// Go's WebAssembly ports (js/wasm, wasip1/wasm) run one thread, so jobs are never
+// split: goroutines would only add scheduling overhead. (A page gets parallelism
+// from several Web Workers, each running its own wasm instance.)
+
+func maxParts() int { return 1 }
+
+func (j *gemmJob) runParts() {
+	for p := range j.parts {
+		j.run(p)
+	}
+}

@@ -1,0 +1,79 @@
+package model
+
+import (
+	"math"
+	"testing"
+)
+
+func TestAnomalyScoreByHand(t *testing.T) {
+	z := []float32{1, 2, 3, 4}
+	zhat := []float32{1, 0, 4, 1}
+	// differences 0, 2, −1, 3: squares 0+4+1+9 = 14, mean 3.5; L1 0+2+1+3 = 6.
+	if got := AnomalyScore(z, zhat, ScoreMSE); got != 3.5 {
+		t.Errorf("mse = %g, want 3.5", got)
+	}
+	if got := AnomalyScore(z, zhat, ScoreL1); got != 6 {
+		t.Errorf("l1 = %g, want 6", got)
+	}
+	for _, kind := range []ScoreKind{ScoreMSE, ScoreL1} {
+		var sum float64
+		for _, c := range Contributions(nil, z, zhat, kind) {
+			sum += float64(c)
+		}
+		if want := AnomalyScore(z, zhat, kind); math.Abs(sum-want) > 1e-6 {
+			t.Errorf("%s: contributions sum to %g, score is %g", kind, sum, want)
+		}
+	}
+}
+
+func TestCalibration(t *testing.T) {
+	scores := []float64{0.3, 0.1, 0.5, 0.2, 0.4} // sorted 0.1 … 0.5
+	c, err := CalibrateFromNormals(scores, ScoreMSE, 0.75)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Min != 0.1 || c.Max != 0.5 || math.Abs(c.Threshold-0.4) > 1e-12 || c.Samples != 5 {
+		t.Errorf("got %+v, want min 0.1 max 0.5 threshold 0.4 (0.75 quantile) samples 5", c)
+	}
+	if got := c.Normalize(0.3); math.Abs(got-0.5) > 1e-12 {
+		t.Errorf("Normalize(0.3) = %g, want 0.5", got)
+	}
+	if c.Normalize(-1) != 0 || c.Normalize(7) != 1 {
+		t.Error("Normalize does not clamp to [0, 1]")
+	}
+	if !c.Anomalous(0.4) || c.Anomalous(0.39) {
+		t.Error("verdict is not raw >= threshold")
+	}
+	if _, err := CalibrateFromNormals([]float64{1}, ScoreMSE, 0.9); err == nil {
+		t.Error("one score accepted")
+	}
+	if _, err := CalibrateFromNormals(scores, ScoreMSE, 1); err == nil {
+		t.Error("quantile 1 accepted")
+	}
+	if _, err := CalibrateFromNormals([]float64{1, math.NaN()}, ScoreMSE, 0.5); err == nil {
+		t.Error("NaN score accepted")
+	}
+	flat, err := CalibrateFromNormals([]float64{2, 2, 2}, ScoreL1, 0.5)
+	if err != nil || !(flat.Max > flat.Min) {
+		t.Errorf("equal scores: %+v, %v", flat, err)
+	}
+}
+
+func TestDetectorScoresOneImageAsInBatch(t *testing.T) {
+	f := testWeightsFile(t)
+	d, err := NewDetector(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(f.Config, 3, 1)
+	batch := d.Score(nil, x, 3)
+	for i := range 3 {
+		one := d.Score(nil, x[i*f.Config.InputLen():], 1)[0]
+		if math.Abs(one.Raw-batch[i].Raw) > 1e-6 || one.Anomalous != batch[i].Anomalous {
+			t.Errorf("image %d: alone %+v, in batch %+v", i, one, batch[i])
+		}
+		if one.Score < 0 || one.Score > 1 {
+			t.Errorf("score %g outside [0, 1]", one.Score)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package model
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
+)
+
+// FuzzReadWeights: the reader never panics, every refusal wraps ErrWeights, and what
+// it accepts builds a generator and writes back to a file that reads the same.
+// The seed corpus (testdata/fuzz/FuzzReadWeights) holds a valid file and damaged ones.
+func FuzzReadWeights(f *testing.F) {
+	good, err := testWeightsFile(f).Bytes()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		w, err := ReadWeights(data)
+		if err != nil {
+			if !errors.Is(err, ErrWeights) {
+				t.Fatalf("error does not wrap ErrWeights: %v", err)
+			}
+			return
+		}
+		if _, err := NewDetector(w); err != nil {
+			t.Fatalf("accepted file does not build: %v", err)
+		}
+		again, err := w.Bytes()
+		if err != nil {
+			t.Fatalf("accepted file does not write back: %v", err)
+		}
+		if _, err := ReadWeights(again); err != nil {
+			t.Fatalf("written file does not read back: %v", err)
+		}
+	})
+}
+
+var updateCorpus = flag.Bool("update", false, "rewrite the seed corpus under testdata/fuzz")
+
+// TestWeightsFuzzCorpus keeps the seed corpus of FuzzReadWeights in the repository:
+// a valid file, cuts at several places, and files with damaged metadata or tensors.
+// Regenerate with: go test ./model -run TestWeightsFuzzCorpus -update
+func TestWeightsFuzzCorpus(t *testing.T) {
+	good, err := testWeightsFile(t).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := map[string][]byte{"valid": good}
+	for _, cut := range []int{0, 7, 8, 64, len(good) / 2, len(good) - 1} {
+		seeds[fmt.Sprintf("cut-%d", cut)] = good[:cut]
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[20] ^= 0xff
+	seeds["header-byte-flipped"] = flipped
+	seeds["wrong-format"] = mutate(t, func(f *safetensors.File) { f.Metadata["format"] = "x" })
+	seeds["bad-config"] = mutate(t, func(f *safetensors.File) { f.Metadata["config"] = `{"image_size":0}` })
+	seeds["dropped-tensor"] = mutate(t, func(f *safetensors.File) { f.Tensors = f.Tensors[2:] })
+	dir := filepath.Join("testdata", "fuzz", "FuzzReadWeights")
+	for name, data := range seeds {
+		path := filepath.Join(dir, "seed-"+name)
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
+		if *updateCorpus {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != want {
+			t.Errorf("%s is missing or stale: run go test ./model -run TestWeightsFuzzCorpus -update", path)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package data
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// writePNG writes a size×size image whose every pixel is v.
+func writePNG(t *testing.T, name string, v uint8, size int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	for y := range size {
+		for x := range size {
+			img.Set(x, y, color.RGBA{v, v, v, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, name, b.Bytes())
+}
+
+func writeFile(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeFolder builds the official layout: normal images are dark (pixel 20), anomalies
+// bright (230), so that a label can be checked from the pixels.
+func makeFolder(t *testing.T, nTrain, nTestNormal, nTestAbnormal int) string {
+	root := t.TempDir()
+	for i := range nTrain {
+		writePNG(t, filepath.Join(root, "train/0.normal", "n"+string(rune('a'+i%26))+string(rune('a'+i/26))+".png"), 20, 40)
+	}
+	for i := range nTestNormal {
+		writePNG(t, filepath.Join(root, "test/0.normal", "t"+string(rune('a'+i))+".png"), 20, 24)
+	}
+	for i := range nTestAbnormal {
+		writePNG(t, filepath.Join(root, "test/1.abnormal", "sub", "x"+string(rune('a'+i))+".PNG"), 230, 50)
+	}
+	return root
+}
+
+func TestLoadFolder(t *testing.T) {
+	root := makeFolder(t, 30, 6, 4)
+	writeFile(t, filepath.Join(root, "test/1.abnormal/broken.png"), []byte("not a png"))
+	writeFile(t, filepath.Join(root, "train/0.normal/notes.txt"), []byte("hello"))
+	writeFile(t, filepath.Join(root, "train/0.normal/.DS_Store"), []byte{0})
+
+	s, err := Load(Options{Dataset: Folder, Dir: root, Size: 16, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Train.N != 27 || s.Validation.N != 3 || s.Test.N != 10 {
+		t.Errorf("train %d, validation %d, test %d; want 27, 3, 10", s.Train.N, s.Validation.N, s.Test.N)
+	}
+	if n, a := s.Test.Count(); n != 6 || a != 4 {
+		t.Errorf("test: %d normal, %d anomalous; want 6, 4", n, a)
+	}
+	if s.Train.Channels != 3 || s.Train.Size != 16 || s.AnomalyClass != "1.abnormal" || s.Dataset != Folder {
+		t.Errorf("%d×%d×%d, class %q", s.Train.Channels, s.Train.Size, s.Train.Size, s.AnomalyClass)
+	}
+	warn := strings.Join(s.Warnings, "\n")
+	if len(s.Warnings) != 2 || !strings.Contains(warn, "notes.txt") || !strings.Contains(warn, "test/1.abnormal/broken.png") ||
+		!strings.Contains(warn, "skipped 1 of 5") || strings.Contains(warn, "DS_Store") {
+		t.Errorf("warnings:\n%s", warn)
+	}
+	for _, set := range []*Set{s.Train, s.Validation, s.Test} {
+		checkRange(t, "folder", set)
+		for i := range set.N {
+			bright := set.Image(i)[0] > 0
+			if bright != set.Labels[i] || bright != strings.HasPrefix(set.Names[i], "test/1.abnormal/sub/") {
+				t.Errorf("%s: label %v, first pixel %v", set.Names[i], set.Labels[i], set.Image(i)[0])
+			}
+		}
+	}
+	if slices.ContainsFunc(slices.Concat(s.Train.Names, s.Validation.Names), func(n string) bool { return !strings.HasPrefix(n, "train/0.normal/") }) {
+		t.Error("train or validation image from outside train/0.normal")
+	}
+
+	// Grey, limited, no validation.
+	g, err := Load(Options{Dataset: Folder, Dir: root, Channels: 1, MaxTrain: 5, MaxTest: 4, ValidationFraction: NoValidation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Train.N != 5 || g.Validation.N != 0 || g.Test.N > 4 || g.Train.Channels != 1 || len(g.Train.Image(0)) != 32*32 {
+		t.Errorf("limited grey: train %d, validation %d, test %d, %d channels", g.Train.N, g.Validation.N, g.Test.N, g.Train.Channels)
+	}
+	if n, a := g.Test.Count(); n == 0 || a == 0 {
+		t.Errorf("limited test lost a label: %d normal, %d anomalous", n, a)
+	}
+}
+
+func TestLoadFolderErrors(t *testing.T) {
+	load := func(root string) error {
+		_, err := Load(Options{Dataset: Folder, Dir: root, Size: 8})
+		return err
+	}
+	// An empty class folder.
+	root := makeFolder(t, 3, 2, 0)
+	if err := os.MkdirAll(filepath.Join(root, "test/1.abnormal"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "test/1.abnormal/readme.md"), []byte("x"))
+	if err := load(root); err == nil || !strings.Contains(err.Error(), "1.abnormal holds no PNG, JPEG, GIF or WebP image") {
+		t.Errorf("empty folder: %v", err)
+	}
+	// A missing class folder.
+	root = makeFolder(t, 3, 0, 2)
+	if err := load(root); err == nil || !strings.Contains(err.Error(), "0.normal not found") || !strings.Contains(err.Error(), "train/0.normal, test/0.normal and test/1.abnormal") {
+		t.Errorf("missing folder: %v", err)
+	}
+	// Not a folder at all.
+	if err := load(filepath.Join(root, "nope")); err == nil || !strings.Contains(err.Error(), "is not a folder") {
+		t.Errorf("missing root: %v", err)
+	}
+	// Every image of a class broken.
+	root = makeFolder(t, 3, 2, 0)
+	writeFile(t, filepath.Join(root, "test/1.abnormal/a.png"), []byte("junk"))
+	writeFile(t, filepath.Join(root, "test/1.abnormal/b.jpg"), nil)
+	if err := load(root); err == nil || !strings.Contains(err.Error(), "none of the 2 images") {
+		t.Errorf("all broken: %v", err)
+	}
+}

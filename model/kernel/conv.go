@@ -27,7 +27,7 @@ func Conv2D(dst, src, weight []float32, g Geometry, ws *Workspace) {
 		ck: cStrided, c: dst, ldc: hw,
 		g: g, oh: oh, ow: ow}
 
-	t := ws.tables(j.n, 4)
+	t := ws.intBuf(4 * j.n)
 	j.colSrc, j.colH, j.colW, j.colDst = t[:j.n], t[j.n:2*j.n], t[2*j.n:3*j.n], t[3*j.n:]
 	inImage := g.InC * g.InH * g.InW
 	col := 0

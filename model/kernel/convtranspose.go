@@ -30,7 +30,7 @@ func ConvTranspose2D(dst, src, weight []float32, g Geometry, ws *Workspace) {
 		g: g, oh: oh, ow: ow}
 
 	n, m := j.n, j.m
-	t := ws.tables(4*n+3*m, 1)
+	t := ws.intBuf(4*n + 3*m)
 	j.colSrc, j.colH, j.colW, j.colDst = t[:n], t[n:2*n], t[2*n:3*n], t[3*n:4*n]
 	j.rowDst, j.rowKH, j.rowKW = t[4*n:4*n+m], t[4*n+m:4*n+2*m], t[4*n+2*m:]
 	col := 0

@@ -17,17 +17,21 @@
 //
 // Every fast kernel has a naive reference beside it (Conv2DRef,
 // ConvTranspose2DRef, GemmRef, BatchNormRef), and the tests hold them together
-// at many shapes. Conv2D runs im2col straight into the packed panels of a GEMM
+// at many shapes: exactly on small integers, within a stated rounding bound on
+// random values. Conv2D runs im2col straight into the packed panels of a GEMM
 // whose n dimension is Batch·OH·OW, so that late layers with 4×4 or 1×1 outputs
 // still fill the 4×2 register tile; ConvTranspose2D runs Wᵀ·x through the same
 // GEMM and adds each tile into the output as it leaves the registers (a fused
 // col2im). See microkernel.go for why the tile is 4×2 and unrolled four times.
+// On one amd64 core the GEMM runs at about 10 GFLOP/s, GANomaly's generator at
+// about 9; under WebAssembly (V8) at about 6 and 5.
 //
 // # Memory and threads
 //
 // Scratch memory lives in a Workspace: after a first call with a geometry, calls
-// with that geometry allocate nothing. On native builds a large GEMM is split
-// across a small persistent pool of goroutines, up to GOMAXPROCS; under
-// WebAssembly (one thread) everything runs on the caller's goroutine. Wrong
-// lengths or geometries are programmer errors and panic with a constant message.
+// with that geometry allocate nothing. On native builds a GEMM of more than a few
+// MFLOP is cut into chunks that a small persistent pool of goroutines, up to
+// GOMAXPROCS, claims in turn; under WebAssembly (one thread) everything runs on
+// the caller's goroutine. Wrong lengths or geometries are programmer errors and
+// panic with a constant message (see errors.go).
 package kernel

@@ -1,6 +1,9 @@
 package kernel
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Transpose says whether a Gemm operand is used as stored or transposed, as in
 // gonum's blas.Transpose.
@@ -23,9 +26,28 @@ const (
 	ncPanels = 128
 )
 
-// minPartFlops is the least work worth a part of its own on another goroutine:
-// about 0.2 ms on one core, against a few µs to hand it over and wait.
-const minPartFlops = 2 << 20
+// A transposed A is packed stripGroup strips of mr rows at a time; packed strips
+// lie stripPad floats further apart than their length so that they do not all
+// map to the same L1 sets (a strip of 4·256 floats is exactly 4 KiB).
+const (
+	stripGroup = 16
+	stripPad   = 16
+)
+
+// Splitting a job across goroutines (native builds only, see parallel_other.go).
+// Each goroutine must get at least minPartFlops, about 0.2 ms on one core against
+// a few µs to hand work over and wait. The job is cut into chunksPerPart chunks
+// per goroutine, claimed one at a time, so that a goroutine whose core is busy
+// with another process takes fewer chunks instead of holding the others up. A
+// column chunk should span at least minChunkColumns units (panels or images) so
+// that the strips of A it loads are reused; with fewer columns the rows are split
+// instead, over a B packed once, beforehand, if it is at most prepackMax floats.
+const (
+	minPartFlops    = 2 << 20
+	chunksPerPart   = 4
+	minChunkColumns = 8
+	prepackMax      = 1 << 20
+)
 
 // Gemm computes C = op(A)·op(B), or C += op(A)·op(B) when accumulate is true, where
 // op(A) is m×k, op(B) is k×n and C is m×n. The matrices are row-major with leading
@@ -186,58 +208,94 @@ type gemmJob struct {
 	colSrc, colH, colW, colDst []int
 	rowDst, rowKH, rowKW       []int
 
-	parts     int
-	splitRows bool // parts split the rows of C (else its panels)
-	align     int  // part boundaries are multiples of align rows or panels
-	pack      [][]float32
+	parts     int          // goroutines taking part, the caller's included
+	chunks    int          // pieces of work they claim in turn
+	next      atomic.Int32 // the next chunk to claim
+	splitRows bool         // chunks split the rows of C (else its panels)
+	align     int          // chunk boundaries are multiples of align rows or panels
+	prepacked []float32    // all of B, packed before the split (else nil)
+	pack      [][]float32  // per part: packed panels of B
+	packA     [][]float32  // per part: packed strips of a transposed A
 	wg        sync.WaitGroup
 }
 
-// plan picks the number of parts and how to split them: by panels of columns
-// when colSplit allows it and there are enough (no packing is repeated), else by
-// rows of C. Then it sizes the packing buffers.
+// plan decides how to split the job: serially below minPartFlops per part; else
+// by panels of columns when colSplit allows it and there are enough (nothing is
+// packed twice), else by rows of C, which share a B packed once beforehand. Then
+// it sizes the packing buffers. rowAlign and colAlign keep chunks from adding
+// into the same elements of C (see ConvTranspose2D).
 func (j *gemmJob) plan(ws *Workspace, rowAlign, colAlign int, colSplit bool) {
 	panels := (j.n + nr - 1) / nr
-	parts := min(maxParts(), 2*j.m*j.n*j.k/minPartFlops)
-	j.parts = 1
+	flops := 2 * float64(j.m) * float64(j.n) * float64(j.k) // float: m·n·k can overflow a 32-bit int
+	parts := int(min(float64(maxParts()), flops/minPartFlops))
+	j.parts, j.chunks, j.splitRows, j.align, j.prepacked = 1, 1, false, 1, nil
 	if parts > 1 {
+		target := chunksPerPart * parts
 		colUnits := panels / colAlign
 		rowUnits := j.m / rowAlign
 		switch {
-		case colSplit && colUnits >= parts:
-			j.parts, j.align = parts, colAlign
+		case colSplit && colUnits >= minChunkColumns*target:
+			j.chunks, j.align = target, colAlign
 		case rowUnits >= 2:
-			j.parts, j.splitRows, j.align = min(parts, rowUnits), true, rowAlign
+			j.chunks, j.align, j.splitRows = min(target, rowUnits), rowAlign, true
 		case colSplit && colUnits >= 2:
-			j.parts, j.align = min(parts, colUnits), colAlign
+			j.chunks, j.align = min(target, colUnits), colAlign
 		}
+		j.parts = min(parts, j.chunks)
 	}
-	most := panels
-	if j.parts > 1 && !j.splitRows {
-		most = (panels/j.align + j.parts - 1) / j.parts * j.align
-		most = min(most+j.align, panels) // span's rounding can give one unit more
+	kc := min(j.kcStep, j.k)
+	cols := panels
+	if !j.splitRows {
+		units := (panels + j.align - 1) / j.align // as in span
+		cols = min((units+j.chunks-1)/j.chunks*j.align, panels)
 	}
-	j.pack = ws.packBuffers(j.parts, min(j.kcStep, j.k)*nr*min(ncPanels, most))
+	if j.transA {
+		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*kc+stripPad))
+	}
+	if j.splitRows && !(j.n == 1 && j.transA) && j.k*nr*panels <= prepackMax {
+		// Pack all of B now, block after block: pass pc of depth kc starts at
+		// pc·nr·panels and holds panels of kc·nr values (see compute).
+		all := grow(&ws.pack, 1, j.k*nr*panels)[0]
+		for pc := 0; pc < j.k; pc += j.kcStep {
+			kc := min(j.kcStep, j.k-pc)
+			j.packB(all[pc*nr*panels:(pc+kc)*nr*panels], pc, kc, 0, panels)
+		}
+		j.prepacked, j.pack = all, nil
+		return
+	}
+	j.pack = grow(&ws.pack, j.parts, kc*nr*min(ncPanels, cols))
 }
 
 // release drops the job's references to the caller's slices.
 func (j *gemmJob) release() {
-	j.a, j.b, j.c = nil, nil, nil
+	j.a, j.b, j.c, j.prepacked = nil, nil, nil, nil
 }
 
-// run computes the share of part of the job.
-func (j *gemmJob) run(part int) {
-	panels := (j.n + nr - 1) / nr
-	r0, r1, p0, p1 := 0, j.m, 0, panels
-	if j.parts > 1 {
-		if j.splitRows {
-			r0, r1 = span(j.m, j.align, part, j.parts)
-		} else {
-			p0, p1 = span(panels, j.align, part, j.parts)
-		}
+// work claims chunks of the job until none are left, computing them with the
+// buffers of part.
+func (j *gemmJob) work(part int) {
+	var bbuf, abuf []float32
+	if j.prepacked == nil {
+		bbuf = j.pack[part]
 	}
-	if r0 < r1 && p0 < p1 {
-		j.compute(j.pack[part], r0, r1, p0, p1)
+	if j.transA {
+		abuf = j.packA[part]
+	}
+	panels := (j.n + nr - 1) / nr
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
+		}
+		r0, r1, p0, p1 := 0, j.m, 0, panels
+		if j.splitRows {
+			r0, r1 = span(j.m, j.align, c, j.chunks)
+		} else {
+			p0, p1 = span(panels, j.align, c, j.chunks)
+		}
+		if r0 < r1 && p0 < p1 {
+			j.compute(bbuf, abuf, r0, r1, p0, p1)
+		}
 	}
 }
 
@@ -251,45 +309,126 @@ func span(total, align, part, parts int) (lo, hi int) {
 
 // compute does rows [r0, r1) × panels [p0, p1) of C: for each block of panels and
 // each pass of depth kc, pack that block of B once, then run the micro-kernel over
-// every 4-row strip of A (which stays in L1) against every packed panel.
-func (j *gemmJob) compute(buf []float32, r0, r1, p0, p1 int) {
+// every 4-row strip of A (which stays in L1) against every packed panel. (When B
+// was packed beforehand, take the block from there.)
+func (j *gemmJob) compute(buf, abuf []float32, r0, r1, p0, p1 int) {
+	if j.n == 1 && j.transA {
+		j.gemvT(buf, abuf, r0, r1)
+		return
+	}
 	for jb := p0; jb < p1; jb += ncPanels {
 		je := min(jb+ncPanels, p1)
 		for pc := 0; pc < j.k; pc += j.kcStep {
 			kc := min(j.kcStep, j.k-pc)
-			bb := buf[:(je-jb)*kc*nr]
-			j.packB(bb, pc, kc, jb, je)
-			j.block(bb, pc, kc, r0, r1, jb, je, pc > 0 || j.accumulate)
+			var bb []float32
+			if j.prepacked != nil {
+				panels := (j.n + nr - 1) / nr
+				bb = j.prepacked[pc*nr*panels+jb*kc*nr : pc*nr*panels+je*kc*nr]
+			} else {
+				bb = buf[:(je-jb)*kc*nr]
+				j.packB(bb, pc, kc, jb, je)
+			}
+			j.block(bb, abuf, pc, kc, r0, r1, jb, je, pc > 0 || j.accumulate)
 		}
 	}
 }
 
+// gemvT computes rows [r0, r1) of the matrix-vector product Aᵀ·b (n = 1 with a
+// transposed A: a 1×1 input to ConvTranspose2D at batch 1) in chunks of
+// len(ybuf) rows. Packing strips of A would cost as much as the product, which
+// uses each element of A once; instead it reads A in stored order, four rows at a
+// time, into a chunk of y that stays in L1.
+func (j *gemmJob) gemvT(buf, ybuf []float32, r0, r1 int) {
+	a, lda := j.a, j.lda
+	for c0 := r0; c0 < r1; c0 += len(ybuf) {
+		y := ybuf[:min(len(ybuf), r1-c0)]
+		clear(y)
+		for pc := 0; pc < j.k; pc += j.kcStep {
+			kc := min(j.kcStep, j.k-pc)
+			x := buf[:kc*nr]
+			j.packB(x, pc, kc, 0, 1) // the vector, at x[2p]
+			p := 0
+			for ; p+3 < kc; p += 4 {
+				o := (pc+p)*lda + c0
+				axpy4(y, a[o:], a[o+lda:], a[o+2*lda:], a[o+3*lda:], x[2*p], x[2*p+2], x[2*p+4], x[2*p+6])
+			}
+			for ; p < kc; p++ {
+				o := (pc+p)*lda + c0
+				axpy1(y, a[o:], x[2*p])
+			}
+		}
+		i := 0
+		for ; i+mr <= len(y); i += mr {
+			j.store4(c0+i, 0, j.accumulate, y[i], 0, y[i+1], 0, y[i+2], 0, y[i+3], 0)
+		}
+		for ; i < len(y); i++ {
+			j.store1(c0+i, 0, j.accumulate, y[i], 0)
+		}
+	}
+}
+
+// axpy4 adds x0·w0 + x1·w1 + x2·w2 + x3·w3 to y; the rows may be longer than y.
+func axpy4(y, w0, w1, w2, w3 []float32, x0, x1, x2, x3 float32) {
+	// Re-slicing to len(y) lets the compiler drop the bounds checks in the loop.
+	w0, w1, w2, w3 = w0[:len(y)], w1[:len(y)], w2[:len(y)], w3[:len(y)]
+	for i := range y {
+		y[i] += x0*w0[i] + x1*w1[i] + x2*w2[i] + x3*w3[i]
+	}
+}
+
+// axpy1 adds x0·w0 to y; w0 may be longer than y.
+func axpy1(y, w0 []float32, x0 float32) {
+	w0 = w0[:len(y)]
+	for i := range y {
+		y[i] += x0 * w0[i]
+	}
+}
+
 // block multiplies rows [r0, r1) and columns [pc, pc+kc) of A by the packed block
-// bb (panels jb..je), and stores (add: adds) the tiles into C.
-func (j *gemmJob) block(bb []float32, pc, kc, r0, r1, jb, je int, add bool) {
+// bb (panels jb..je), and stores (add: adds) the tiles into C. A transposed A is
+// first packed into abuf, a group of strips at a time.
+func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool) {
 	a, lda := j.a, j.lda
 	panel := kc * nr
+	jf := je // panels [jb, jf) are full; a last one with a single column is not
+	if je*nr > j.n {
+		jf = je - 1
+	}
+	lastPanel := bb[(je-1-jb)*panel : (je-jb)*panel]
 	i := r0
-	for ; i+mr <= r1; i += mr {
-		if j.transA {
-			at := a[pc*lda+i:]
-			for jp := jb; jp < je; jp++ {
+	for j.transA && i+mr <= r1 {
+		g := min(stripGroup, (r1-i)/mr)
+		stride := mr*kc + stripPad
+		packAT(abuf, a, lda, pc, kc, i, g, stride)
+		for s := range g {
+			ap := abuf[s*stride : s*stride+mr*kc]
+			for jp := jb; jp < jf; jp++ {
 				bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-				c00, c01, c10, c11, c20, c21, c30, c31 := kern4x2T(kc, at, lda, bp)
-				j.store4(i, jp, add, c00, c01, c10, c11, c20, c21, c30, c31)
+				c00, c01, c10, c11, c20, c21, c30, c31 := kern4x2P(ap, bp)
+				j.store4(i+s*mr, jp, add, c00, c01, c10, c11, c20, c21, c30, c31)
 			}
-			continue
+			if jf < je {
+				c0, c1, c2, c3 := kern4x1P(ap, lastPanel)
+				j.store4(i+s*mr, jf, add, c0, 0, c1, 0, c2, 0, c3, 0)
+			}
 		}
+		i += g * mr
+	}
+	for ; !j.transA && i+mr <= r1; i += mr {
 		// Hoist the four row slices out of the panel loop.
 		o := i*lda + pc
 		a0 := a[o : o+kc]
 		a1 := a[o+lda : o+lda+kc]
 		a2 := a[o+2*lda : o+2*lda+kc]
 		a3 := a[o+3*lda : o+3*lda+kc]
-		for jp := jb; jp < je; jp++ {
+		for jp := jb; jp < jf; jp++ {
 			bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
 			c00, c01, c10, c11, c20, c21, c30, c31 := kern4x2N(a0, a1, a2, a3, bp)
 			j.store4(i, jp, add, c00, c01, c10, c11, c20, c21, c30, c31)
+		}
+		if jf < je {
+			c0, c1, c2, c3 := kern4x1N(a0, a1, a2, a3, lastPanel)
+			j.store4(i, jf, add, c0, 0, c1, 0, c2, 0, c3, 0)
 		}
 	}
 	for ; i < r1; i++ {
@@ -389,6 +528,22 @@ func (j *gemmJob) scatter(r, col int, v float32) {
 	w := j.colW[col] + j.rowKW[r]
 	if uint(h) < uint(j.oh) && uint(w) < uint(j.ow) {
 		j.c[j.colDst[col]+j.rowDst[r]] += v
+	}
+}
+
+// packAT packs g strips of mr rows of op(A) = Aᵀ, from row i and depth pc to
+// pc+kc, into dst: element (i+mr·s+r, pc+p) goes to dst[s·stride + mr·p + r].
+// It reads A in rows, the order in which it is stored.
+func packAT(dst, a []float32, lda, pc, kc, i, g, stride int) {
+	for p := range kc {
+		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
+		o := mr * p
+		for s := range g {
+			q := row[mr*s : mr*s+mr : mr*s+mr]
+			d := dst[o : o+mr : o+mr]
+			d[0], d[1], d[2], d[3] = q[0], q[1], q[2], q[3]
+			o += stride
+		}
 	}
 }
 

@@ -19,13 +19,15 @@ func kern4x2N(a0, a1, a2, a3, b []float32) (c00, c01, c10, c11, c20, c21, c30, c
 	a2 = a2[:kc]
 	a3 = a3[:kc]
 	b = b[:2*kc]
-	p := 0
-	for ; p+3 < kc; p += 4 {
+	// q = 2p is a variable of its own: amd64 has loads indexed by 4·q but not
+	// by 8·p, and computing the address takes two more instructions per load.
+	p, q := 0, 0
+	for ; p+3 < kc; p, q = p+4, q+8 {
 		x0 := a0[p : p+4 : p+4]
 		x1 := a1[p : p+4 : p+4]
 		x2 := a2[p : p+4 : p+4]
 		x3 := a3[p : p+4 : p+4]
-		bp := b[2*p : 2*p+8 : 2*p+8]
+		bp := b[q : q+8 : q+8]
 		u0 := x0[0]
 		u1 := x1[0]
 		u2 := x2[0]
@@ -93,25 +95,23 @@ func kern4x2N(a0, a1, a2, a3, b []float32) (c00, c01, c10, c11, c20, c21, c30, c
 	return
 }
 
-// kern4x2T is kern4x2N for a transposed A: the four values of step p are
-// a[p·lda : p·lda+4], as in a PyTorch ConvTranspose2d weight read as Wᵀ.
-func kern4x2T(kc int, a []float32, lda int, b []float32) (c00, c01, c10, c11, c20, c21, c30, c31 float32) {
+// kern4x2P is kern4x2N for an A packed in strips: the four values of step p
+// are a[4p : 4p+4] (see packAT). A transposed A is packed first because read
+// in place its steps lie lda apart, and with lda a multiple of 4 KiB (2048
+// floats for a 128-channel ConvTranspose2d weight) every one of them falls in
+// the same L1 set and evicts the others.
+func kern4x2P(a, b []float32) (c00, c01, c10, c11, c20, c21, c30, c31 float32) {
+	kc := len(a) / 4
+	a = a[:4*kc]
 	b = b[:2*kc]
-	p, o := 0, 0
-	for ; p+3 < kc; p += 4 {
-		bp := b[2*p : 2*p+8 : 2*p+8]
-		x0 := a[o : o+4 : o+4]
-		o += lda
-		x1 := a[o : o+4 : o+4]
-		o += lda
-		x2 := a[o : o+4 : o+4]
-		o += lda
-		x3 := a[o : o+4 : o+4]
-		o += lda
-		u0 := x0[0]
-		u1 := x0[1]
-		u2 := x0[2]
-		u3 := x0[3]
+	p, q, o := 0, 0, 0
+	for ; p+3 < kc; p, q, o = p+4, q+8, o+16 {
+		ap := a[o : o+16 : o+16]
+		bp := b[q : q+8 : q+8]
+		u0 := ap[0]
+		u1 := ap[1]
+		u2 := ap[2]
+		u3 := ap[3]
 		c00 += u0 * bp[0]
 		c01 += u0 * bp[1]
 		c10 += u1 * bp[0]
@@ -120,10 +120,10 @@ func kern4x2T(kc int, a []float32, lda int, b []float32) (c00, c01, c10, c11, c2
 		c21 += u2 * bp[1]
 		c30 += u3 * bp[0]
 		c31 += u3 * bp[1]
-		u0 = x1[0]
-		u1 = x1[1]
-		u2 = x1[2]
-		u3 = x1[3]
+		u0 = ap[4]
+		u1 = ap[5]
+		u2 = ap[6]
+		u3 = ap[7]
 		c00 += u0 * bp[2]
 		c01 += u0 * bp[3]
 		c10 += u1 * bp[2]
@@ -132,10 +132,10 @@ func kern4x2T(kc int, a []float32, lda int, b []float32) (c00, c01, c10, c11, c2
 		c21 += u2 * bp[3]
 		c30 += u3 * bp[2]
 		c31 += u3 * bp[3]
-		u0 = x2[0]
-		u1 = x2[1]
-		u2 = x2[2]
-		u3 = x2[3]
+		u0 = ap[8]
+		u1 = ap[9]
+		u2 = ap[10]
+		u3 = ap[11]
 		c00 += u0 * bp[4]
 		c01 += u0 * bp[5]
 		c10 += u1 * bp[4]
@@ -144,10 +144,10 @@ func kern4x2T(kc int, a []float32, lda int, b []float32) (c00, c01, c10, c11, c2
 		c21 += u2 * bp[5]
 		c30 += u3 * bp[4]
 		c31 += u3 * bp[5]
-		u0 = x3[0]
-		u1 = x3[1]
-		u2 = x3[2]
-		u3 = x3[3]
+		u0 = ap[12]
+		u1 = ap[13]
+		u2 = ap[14]
+		u3 = ap[15]
 		c00 += u0 * bp[6]
 		c01 += u0 * bp[7]
 		c10 += u1 * bp[6]
@@ -159,8 +159,7 @@ func kern4x2T(kc int, a []float32, lda int, b []float32) (c00, c01, c10, c11, c2
 	}
 	for ; p < kc; p++ {
 		b0, b1 := b[2*p], b[2*p+1]
-		x := a[o : o+4 : o+4]
-		o += lda
+		x := a[4*p : 4*p+4 : 4*p+4]
 		c00 += x[0] * b0
 		c01 += x[0] * b1
 		c10 += x[1] * b0
@@ -171,6 +170,88 @@ func kern4x2T(kc int, a []float32, lda int, b []float32) (c00, c01, c10, c11, c2
 		c31 += x[3] * b1
 	}
 	return
+}
+
+// kern4x1N is kern4x2N for a panel with one column (the last of an odd n, and
+// every panel of a matrix-vector product such as a 1×1 layer at batch 1): it
+// reads column 0 of the panel only, and keeps two sets of accumulators, for
+// even and odd p, so that eight sums are in flight as in kern4x2N.
+func kern4x1N(a0, a1, a2, a3, b []float32) (c0, c1, c2, c3 float32) {
+	kc := len(a0)
+	a1 = a1[:kc]
+	a2 = a2[:kc]
+	a3 = a3[:kc]
+	b = b[:2*kc]
+	var d0, d1, d2, d3 float32
+	p, q := 0, 0
+	for ; p+3 < kc; p, q = p+4, q+8 {
+		x0 := a0[p : p+4 : p+4]
+		x1 := a1[p : p+4 : p+4]
+		x2 := a2[p : p+4 : p+4]
+		x3 := a3[p : p+4 : p+4]
+		bp := b[q : q+8 : q+8]
+		c0 += x0[0] * bp[0]
+		c1 += x1[0] * bp[0]
+		c2 += x2[0] * bp[0]
+		c3 += x3[0] * bp[0]
+		d0 += x0[1] * bp[2]
+		d1 += x1[1] * bp[2]
+		d2 += x2[1] * bp[2]
+		d3 += x3[1] * bp[2]
+		c0 += x0[2] * bp[4]
+		c1 += x1[2] * bp[4]
+		c2 += x2[2] * bp[4]
+		c3 += x3[2] * bp[4]
+		d0 += x0[3] * bp[6]
+		d1 += x1[3] * bp[6]
+		d2 += x2[3] * bp[6]
+		d3 += x3[3] * bp[6]
+	}
+	for ; p < kc; p++ {
+		v := b[2*p]
+		c0 += a0[p] * v
+		c1 += a1[p] * v
+		c2 += a2[p] * v
+		c3 += a3[p] * v
+	}
+	return c0 + d0, c1 + d1, c2 + d2, c3 + d3
+}
+
+// kern4x1P is kern4x1N for a packed strip of A, as kern4x2P.
+func kern4x1P(a, b []float32) (c0, c1, c2, c3 float32) {
+	kc := len(a) / 4
+	a = a[:4*kc]
+	b = b[:2*kc]
+	var d0, d1, d2, d3 float32
+	p, q, o := 0, 0, 0
+	for ; p+3 < kc; p, q, o = p+4, q+8, o+16 {
+		ap := a[o : o+16 : o+16]
+		bp := b[q : q+8 : q+8]
+		c0 += ap[0] * bp[0]
+		c1 += ap[1] * bp[0]
+		c2 += ap[2] * bp[0]
+		c3 += ap[3] * bp[0]
+		d0 += ap[4] * bp[2]
+		d1 += ap[5] * bp[2]
+		d2 += ap[6] * bp[2]
+		d3 += ap[7] * bp[2]
+		c0 += ap[8] * bp[4]
+		c1 += ap[9] * bp[4]
+		c2 += ap[10] * bp[4]
+		c3 += ap[11] * bp[4]
+		d0 += ap[12] * bp[6]
+		d1 += ap[13] * bp[6]
+		d2 += ap[14] * bp[6]
+		d3 += ap[15] * bp[6]
+	}
+	for ; p < kc; p++ {
+		v := b[2*p]
+		c0 += a[4*p+0] * v
+		c1 += a[4*p+1] * v
+		c2 += a[4*p+2] * v
+		c3 += a[4*p+3] * v
+	}
+	return c0 + d0, c1 + d1, c2 + d2, c3 + d3
 }
 
 // kern1x2N is the one-row edge of kern4x2N, for the last m mod 4 rows.
@@ -184,7 +265,7 @@ func kern1x2N(a0, b []float32) (c0, c1 float32) {
 	return
 }
 
-// kern1x2T is the one-row edge of kern4x2T.
+// kern1x2T is the one-row edge for a transposed A, read in place: a[p·lda].
 func kern1x2T(kc int, a []float32, lda int, b []float32) (c0, c1 float32) {
 	b = b[:2*kc]
 	o := 0

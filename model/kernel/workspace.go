@@ -9,31 +9,32 @@ package kernel
 // use. Passing a nil *Workspace to a kernel is allowed and allocates scratch
 // memory for that call only.
 type Workspace struct {
-	job  gemmJob
-	pack [][]float32 // one packed-B buffer per parallel part
-	ints []int       // the job's per-row and per-column index tables
+	job   gemmJob
+	pack  [][]float32 // one packed-B buffer per parallel part
+	packA [][]float32 // one packed-A buffer per parallel part (transposed A)
+	ints  []int       // the job's per-row and per-column index tables
 }
 
-// tables returns count int slices of length n each, carved from one buffer.
-func (ws *Workspace) tables(n, count int) []int {
-	need := n * count
-	if cap(ws.ints) < need {
-		ws.ints = make([]int, need)
+// intBuf returns n ints of scratch (for a job's index tables).
+func (ws *Workspace) intBuf(n int) []int {
+	if cap(ws.ints) < n {
+		ws.ints = make([]int, n)
 	}
-	return ws.ints[:need]
+	return ws.ints[:n]
 }
 
-// packBuffers makes sure there are parts buffers of at least size floats and
-// returns them.
-func (ws *Workspace) packBuffers(parts, size int) [][]float32 {
-	for len(ws.pack) < parts {
-		ws.pack = append(ws.pack, nil)
+// grow makes sure *bufs holds parts buffers of at least size floats and returns
+// them, each of length size.
+func grow(bufs *[][]float32, parts, size int) [][]float32 {
+	for len(*bufs) < parts {
+		*bufs = append(*bufs, nil)
 	}
-	for i := range parts {
-		if cap(ws.pack[i]) < size {
-			ws.pack[i] = make([]float32, size)
+	b := (*bufs)[:parts]
+	for i := range b {
+		if cap(b[i]) < size {
+			b[i] = make([]float32, size)
 		}
-		ws.pack[i] = ws.pack[i][:size]
+		b[i] = b[i][:size]
 	}
-	return ws.pack[:parts]
+	return b
 }

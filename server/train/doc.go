@@ -1,0 +1,56 @@
+// Package train trains GANomaly (Akcay et al., ACCV 2018) natively with libtorch through
+// gotch, evaluates it, and exports the generator as a ganomaly-go weights file that the
+// pure-Go model (package model) scores with, in the server and in the browser.
+//
+// # One architecture
+//
+// The networks are built from the layer list of package model ([model.Config.Generator]
+// and [model.Config.Discriminator]), not from a second description: each module's Path
+// ("encoder1.main.pyramid-64-128-conv") is split on "." into gotch VarStore sub-paths,
+// so every tensor carries the official PyTorch name and moves by name to the weights
+// file. A cross-check test builds a generator here, exports it, loads it with
+// [model.NewGenerator] and compares z, x̂ and ẑ.
+//
+// # Training step (official samet-akcay/ganomaly, lib/model.py)
+//
+// Per batch x: G runs once (x → z → x̂ → ẑ, train-mode batch norm); D runs on x and on
+// x̂.detach(). G's loss is w_adv·mean((f_D(x) − f_D(x̂))²) + w_con·L1(x̂, x) +
+// w_enc·mean((ẑ − z)²); G takes an Adam step. D's loss is 0.5·[BCE(D(x), 1) +
+// BCE(D(x̂), 0)]; D takes an Adam step, and is re-initialised (DCGAN init; Adam state
+// kept) when its loss falls below 1e-5. The official code runs D on x a second time for
+// the feature-matching term; the features it gets are those of the first run (same
+// weights, same batch, train-mode batch norm), so this package reuses them, detached:
+// G's and D's trajectories are the same, with one D forward fewer per step.
+//
+// Adam is implemented here over libtorch tensors (PyTorch's update rule, eps 1e-8)
+// rather than with gotch's optimizer, because gotch v0.8.0 does not expose the C++
+// optimizer's state: ours can be checkpointed, so a resumed run continues exactly.
+//
+// Weights are initialised in Go ([model.InitTensors] with a PCG generator seeded from
+// Options.Seed) and copied into libtorch: gotch v0.8.0 has no binding for
+// torch.manual_seed, and nothing else in training draws from libtorch's generator, so
+// a run is reproducible from Options.Seed and Options.Data.Seed alone (up to the
+// non-associativity of multithreaded float sums in libtorch's kernels).
+//
+// # Protocols
+//
+// "honest" (the default): batch norm in eval mode (running statistics) whenever a
+// model is scored; after each epoch the generator is measured on the validation split
+// of normal images (never the test set) and the epoch with the lowest validation
+// reconstruction error is kept; the score is calibrated on the validation normals
+// ([model.CalibrateFromNormals], threshold at their CalibrationQuantile); the test set
+// is scored once, at the end, with the kept model.
+//
+// "paper": the official behaviour, kept for comparison with published numbers and
+// labelled "paper protocol: test-set model selection" in every output. No validation
+// split; after each epoch the test set is scored with batch norm in train mode (batch
+// statistics of the test batch, and running statistics updated by it, as the official
+// test pass does), scores are min–max scaled over the test set, the epoch with the best
+// test AUC is kept, and F1 is taken at the fixed threshold 0.20.
+//
+// # Threads
+//
+// libtorch keeps grad mode per OS thread, so all torch work of a run happens on one
+// goroutine locked to its thread (a [torch.Worker]); [Run] creates one, [RunOn] uses
+// the caller's.
+package train

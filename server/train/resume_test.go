@@ -1,0 +1,221 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/server/torch"
+)
+
+// tiny is a run of a second or so per epoch: 16×16 MNIST, ngf 8, nz 16, 400 train
+// normals in batches of 32, 200 test images.
+func tiny() Options {
+	o := DefaultOptions()
+	o.Config = model.Config{ImageSize: 16, Channels: 1, Latent: 16, Width: 8}
+	o.Data = data.Options{Dataset: data.MNIST, AnomalyClass: 2, Seed: 1, MaxTrain: 400, MaxTest: 200}
+	o.Epochs, o.BatchSize, o.Device, o.LogEvery = 2, 32, "cpu", 0
+	return o
+}
+
+func maxDiff(t *testing.T, a, b map[string][]float32) float64 {
+	t.Helper()
+	worst := 0.0
+	for name, va := range a {
+		vb, ok := b[name]
+		if !ok || len(va) != len(vb) {
+			t.Fatalf("tensor %q missing or resized", name)
+		}
+		for i := range va {
+			worst = math.Max(worst, math.Abs(float64(va[i])-float64(vb[i])))
+		}
+	}
+	return worst
+}
+
+// TestResumeContinuesExactly trains 2 epochs in one go and 1 + 1 with a resume in
+// between: the checkpoint holds G, D, both Adam states, the step counts and the best
+// model, and the batch order is a function of (seed, epoch), so both runs end equal.
+func TestResumeContinuesExactly(t *testing.T) {
+	ctx := context.Background()
+	whole := tiny()
+	whole.CheckpointDir = t.TempDir()
+	resA, err := Run(ctx, whole, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := tiny()
+	first.Epochs = 1
+	first.CheckpointDir = t.TempDir()
+	if _, err := Run(ctx, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(first.CheckpointDir, CheckpointName)); err != nil {
+		t.Fatalf("no checkpoint after epoch 1: %v", err)
+	}
+	second := first
+	second.Epochs, second.Resume = 2, true
+	var events []Event
+	resB, err := Run(ctx, second, func(e Event) { events = append(events, e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(events); count(got, EventEpoch) != 1 || events[0].Epoch != 1 {
+		t.Errorf("resumed run: events %v (start at epoch %d), want it to train epoch 2 only", got, events[0].Epoch)
+	}
+	if resB.Iterations != resA.Iterations || len(resB.History) != 2 || resB.BestEpoch != resA.BestEpoch {
+		t.Errorf("resumed run: %d steps, %d epochs in history, best %d; uninterrupted: %d steps, best %d",
+			resB.Iterations, len(resB.History), resB.BestEpoch, resA.Iterations, resA.BestEpoch)
+	}
+	d := maxDiff(t, resA.Weights.Tensors, resB.Weights.Tensors)
+	t.Logf("uninterrupted vs resumed: max weight difference %.3g; test AUC %.4f vs %.4f", d, resA.Test.AUC, resB.Test.AUC)
+	// libtorch's CPU kernels may split sums across threads differently from run to
+	// run; anything beyond float rounding means the resume lost state.
+	if d > 1e-4 {
+		t.Errorf("resumed weights differ from the uninterrupted run's by %.3g", d)
+	}
+
+	// Other settings, or no checkpoint, are refused with a clear message.
+	other := second
+	other.Seed = 7
+	if _, err := Run(ctx, other, nil); err == nil || !strings.Contains(err.Error(), "Seed") {
+		t.Errorf("resume with another seed: %v", err)
+	}
+	none := tiny()
+	none.CheckpointDir, none.Resume = t.TempDir(), true
+	if _, err := Run(ctx, none, nil); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("resume without a checkpoint: %v", err)
+	}
+}
+
+// TestCancel stops a run between steps.
+func TestCancel(t *testing.T) {
+	o := tiny()
+	o.LogEvery = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps := 0
+	_, err := Run(ctx, o, func(e Event) {
+		if e.Kind == EventStep {
+			steps++
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || steps != 1 {
+		t.Errorf("after cancelling at the first step: %d steps, error %v", steps, err)
+	}
+}
+
+// TestPaperProtocol checks that a paper-protocol run says so everywhere and exports
+// a model calibrated the official way.
+func TestPaperProtocol(t *testing.T) {
+	o := tiny()
+	o.Protocol = Paper
+	var events []Event
+	res, err := Run(context.Background(), o, func(e Event) { events = append(events, e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Label != PaperLabel {
+			t.Errorf("%s event without the paper label", e.Kind)
+		}
+		if e.Kind == EventEpoch && !(e.TestAUC > 0) {
+			t.Errorf("epoch event without a test AUC: %+v", e)
+		}
+	}
+	if res.Label != PaperLabel || res.ValidationImages != 0 || res.Exported == nil {
+		t.Errorf("label %q, %d validation images, exported report %v", res.Label, res.ValidationImages, res.Exported)
+	}
+	if res.Test.Threshold != PaperThreshold {
+		t.Errorf("F1 threshold %v, want %v", res.Test.Threshold, PaperThreshold)
+	}
+	for _, s := range res.Scores {
+		if s < 0 || s > 1 {
+			t.Fatalf("paper scores must be min–max scaled into [0, 1], got %v", s)
+		}
+	}
+	w := res.Weights
+	if !strings.Contains(w.Calibration.Method, PaperLabel) || !strings.Contains(w.Provenance.Notes, PaperLabel) || w.Provenance.Protocol != Paper {
+		t.Errorf("weights do not carry the paper label: %+v %+v", w.Calibration, w.Provenance)
+	}
+	card, err := NewModelCard(res, "x.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card.Label != PaperLabel || card.ExportedTest == nil {
+		t.Errorf("card label %q exported %v", card.Label, card.ExportedTest)
+	}
+	t.Logf("paper protocol: best epoch %d, test AUC %.4f (train-mode BN, official); exported model (eval mode) AUC %.4f",
+		res.BestEpoch, res.Test.AUC, res.Exported.AUC)
+}
+
+// TestEvaluateMatchesRun evaluates the exported weights on the same split as training:
+// the honest run's final test report must come out again.
+func TestEvaluateMatchesRun(t *testing.T) {
+	o := tiny()
+	o.Epochs = 1
+	res, err := Run(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := torch.NewWorker()
+	defer w.Close()
+	ev, err := Evaluate(context.Background(), w, res.Weights, EvalOptions{Data: o.Data, BatchSize: 50, Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(ev.Report.AUC-res.Test.AUC) > 1e-6 || ev.Report.Threshold != res.Test.Threshold {
+		t.Errorf("Evaluate: AUC %v threshold %v; the run reported AUC %v threshold %v", ev.Report.AUC, ev.Report.Threshold, res.Test.AUC, res.Test.Threshold)
+	}
+}
+
+// TestReinitD re-initialises D and checks that its weights change, its running
+// statistics and Adam state do not, and G is untouched.
+func TestReinitD(t *testing.T) {
+	o := tiny()
+	x := randomImages(rand.New(rand.NewPCG(5, 6)), 32, o.Config.InputLen())
+	onWorker(t, func() error {
+		tr, err := newTrainer(o, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		if _, err := tr.step(x, 32); err != nil {
+			return err
+		}
+		g0, _ := tr.g.snapshot()
+		d0, _ := tr.d.snapshot()
+		var sc scope
+		defer sc.drop()
+		m0, _ := tr.optD.state(&sc)
+		if err := tr.reinitD(); err != nil {
+			return err
+		}
+		g1, _ := tr.g.snapshot()
+		d1, _ := tr.d.snapshot()
+		m1, _ := tr.optD.state(&sc)
+		if maxDiff(t, g0, g1) != 0 || maxDiff(t, m0, m1) != 0 {
+			t.Error("re-initialising D changed G or D's Adam state")
+		}
+		for _, p := range o.Config.Discriminator().Params() {
+			changed := maxDiff(t, map[string][]float32{p.Name: d0[p.Name]}, map[string][]float32{p.Name: d1[p.Name]}) > 0
+			switch {
+			case p.Buffer && changed:
+				t.Errorf("%s: a running statistic changed", p.Name)
+			case strings.HasPrefix(p.Init, "normal") && !changed:
+				t.Errorf("%s: not re-initialised", p.Name)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,431 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/metrics"
+	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/server/torch"
+)
+
+// TrainerVersion is recorded in the provenance of every weights file.
+const TrainerVersion = "ganomaly-go server/train v1"
+
+// Run trains a model as opts say on a torch worker of its own and returns the exported
+// weights and the test report. Options are validated before anything is loaded. Run
+// stops between two steps when ctx is cancelled and returns ctx's error; with
+// Options.CheckpointDir set, the checkpoint of the last finished epoch remains, and
+// Options.Resume continues from it. events, which may be nil, receives progress (see
+// [Event]).
+func Run(ctx context.Context, opts Options, events func(Event)) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		emit(events, Event{Kind: EventError, Message: err.Error()})
+		return nil, err
+	}
+	w := torch.NewWorker()
+	defer w.Close()
+	return RunOn(ctx, w, opts, events)
+}
+
+// RunOn is Run on the caller's worker (one per device is the rule: see package
+// server/torch). It holds the worker for the whole run.
+func RunOn(ctx context.Context, w *torch.Worker, opts Options, events func(Event)) (*Result, error) {
+	res, err := runOn(ctx, w, opts, events)
+	if err != nil {
+		emit(events, Event{Kind: EventError, Message: err.Error(), Protocol: opts.Protocol, Label: labelOf(opts.Protocol)})
+	}
+	return res, err
+}
+
+func emit(events func(Event), e Event) {
+	if events == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	events(e)
+}
+
+func labelOf(protocol string) string {
+	if protocol == Paper {
+		return PaperLabel
+	}
+	return ""
+}
+
+func runOn(ctx context.Context, w *torch.Worker, opts Options, events func(Event)) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	split, err := data.Load(opts.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSplit(split, opts); err != nil {
+		return nil, err
+	}
+	var res *Result
+	err = w.Do(func() error {
+		var err error
+		res, err = (&runner{ctx: ctx, opts: opts, split: split, events: events}).run()
+		return err
+	})
+	return res, err
+}
+
+func checkSplit(s *data.Split, o Options) error {
+	if s.Train.N < o.BatchSize {
+		return fmt.Errorf("the train split has %d images, fewer than one batch of %d: lower the batch size or allow more training images", s.Train.N, o.BatchSize)
+	}
+	if o.Protocol == Honest && (s.Validation == nil || s.Validation.N < 2) {
+		return fmt.Errorf("the honest protocol needs at least 2 validation images, the split has %d: raise the validation fraction or allow more training images", setLen(s.Validation))
+	}
+	if normal, anomalous := s.Test.Count(); normal == 0 || anomalous == 0 {
+		return fmt.Errorf("the test split has %d normal and %d anomalous images: evaluation needs both", normal, anomalous)
+	}
+	return nil
+}
+
+func setLen(s *data.Set) int {
+	if s == nil {
+		return 0
+	}
+	return s.N
+}
+
+// runner is one run on the worker's thread.
+type runner struct {
+	ctx    context.Context
+	opts   Options
+	split  *data.Split
+	events func(Event)
+	t      *trainer
+	st     runState
+	bestG  map[string][]float32
+}
+
+func (r *runner) emit(e Event) {
+	e.Protocol, e.Label = r.opts.Protocol, labelOf(r.opts.Protocol)
+	emit(r.events, e)
+}
+
+func (r *runner) run() (*Result, error) {
+	o := r.opts
+	device, err := torch.SelectDevice(o.Device)
+	if err != nil {
+		return nil, err
+	}
+	if r.t, err = newTrainer(o, device); err != nil {
+		return nil, err
+	}
+	r.t.ctx = r.ctx
+	if o.Resume {
+		if err := r.restore(); err != nil {
+			return nil, err
+		}
+	}
+	train := r.split.Train
+	perEpoch := train.N / o.BatchSize // the last partial batch is dropped, as officially
+	total := o.Epochs * perEpoch
+	if o.MaxIterations > 0 {
+		total = min(total, o.MaxIterations)
+	}
+	testNormal, testAnomalous := r.split.Test.Count()
+	r.emit(Event{Kind: EventStart, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
+		Message: fmt.Sprintf("%s, anomaly %s: %d train, %d validation, %d test images (%d normal, %d anomalous); %d steps of %d per epoch on %s",
+			r.split.Dataset, r.split.AnomalyClass, train.N, setLen(r.split.Validation), r.split.Test.N, testNormal, testAnomalous,
+			perEpoch, o.BatchSize, deviceName(device))})
+
+	sessionStart, sessionSteps := time.Now(), 0
+	windowStart, windowImages := sessionStart, 0
+	for epoch := r.st.Epoch; epoch < o.Epochs && r.st.Iteration < total; epoch++ {
+		perm := rand.New(rand.NewPCG(uint64(o.Seed)+uint64(epoch), streamShuffle)).Perm(train.N)
+		for it := 0; it < perEpoch && r.st.Iteration < total; it++ {
+			if err := r.ctx.Err(); err != nil {
+				hint := ""
+				if o.CheckpointDir != "" && r.st.Epoch > 0 {
+					hint = fmt.Sprintf("; the checkpoint of epoch %d in %s remains: resume from it with the same options and Resume", r.st.Epoch, o.CheckpointDir)
+				}
+				return nil, fmt.Errorf("training stopped at step %d of %d%s: %w", r.st.Iteration, total, hint, err)
+			}
+			r.t.batchBuf = train.Batch(r.t.batchBuf, perm[it*o.BatchSize:(it+1)*o.BatchSize])
+			losses, err := r.t.step(r.t.batchBuf, o.BatchSize)
+			if err != nil {
+				return nil, fmt.Errorf("step %d: %w", r.st.Iteration+1, err)
+			}
+			if !finite(losses.G) || !finite(losses.D) {
+				return nil, fmt.Errorf("training diverged at step %d (G loss %v, D loss %v): lower the learning rate", r.st.Iteration+1, losses.G, losses.D)
+			}
+			r.st.Iteration++
+			sessionSteps++
+			windowImages += o.BatchSize
+			if o.LogEvery > 0 && r.st.Iteration%o.LogEvery == 0 {
+				now := time.Now()
+				perStep := now.Sub(sessionStart) / time.Duration(sessionSteps)
+				r.emit(Event{Kind: EventStep, Time: now, Epoch: epoch + 1, Epochs: o.Epochs,
+					Iteration: r.st.Iteration, Iterations: total, Losses: &losses,
+					ImagesPerSecond: float64(windowImages) / now.Sub(windowStart).Seconds(),
+					ETA:             perStep * time.Duration(total-r.st.Iteration)})
+				windowStart, windowImages = now, 0
+			}
+		}
+		if err := r.endEpoch(epoch+1, total); err != nil {
+			return nil, err
+		}
+	}
+	if r.st.BestEpoch == 0 || r.bestG == nil {
+		return nil, errors.New("no epoch was finished, so there is no model to export")
+	}
+	return r.finish(total)
+}
+
+func deviceName(d gotch.Device) string {
+	if d.IsCuda() {
+		return fmt.Sprintf("cuda:%d", d.Value)
+	}
+	return "cpu"
+}
+
+// restore loads the checkpoint in Options.CheckpointDir into the trainer.
+func (r *runner) restore() error {
+	c, err := readCheckpoint(r.opts.CheckpointDir)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := c.compatible(r.opts); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	t := r.t
+	if err := t.g.load(c.g); err != nil {
+		return err
+	}
+	if err := t.d.load(c.d); err != nil {
+		return err
+	}
+	err = func() (err error) {
+		defer catch(&err)
+		var sc scope
+		defer sc.drop()
+		if err := t.optG.restore(&sc, c.state.AdamGStep, c.adamG[0], c.adamG[1]); err != nil {
+			return err
+		}
+		return t.optD.restore(&sc, c.state.AdamDStep, c.adamD[0], c.adamD[1])
+	}()
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	t.dReinits = c.state.DReinits
+	r.st, r.bestG = c.state, c.bestG
+	return nil
+}
+
+// endEpoch measures the epoch's model by the protocol, keeps it when it is the best so
+// far, checkpoints, and emits the "epoch" event.
+func (r *runner) endEpoch(epoch, total int) error {
+	o, t := r.opts, r.t
+	ev := Event{Kind: EventEpoch, Epoch: epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total}
+	better := false
+	switch o.Protocol {
+	case Honest:
+		// Model selection on normals only. The validation split has no anomalies, so it
+		// has no AUC; of the two measures it offers, the mean anomaly score and the
+		// reconstruction error, the score is no yardstick across epochs: it is a
+		// distance between two latent codes whose scale the encoders choose and keep
+		// changing, and it falls to zero when they collapse to a constant, which
+		// detects nothing. The reconstruction error |x̂ − x| is in pixel units fixed by
+		// the data, and it measures what GANomaly learns from normals: to reproduce
+		// unseen normal images. So the epoch with the lowest mean validation L1 is kept
+		// (eval-mode batch norm, as the exported model runs); the mean score is
+		// reported beside it.
+		s, err := t.score(r.split.Validation, false, o.Score)
+		if err != nil {
+			return fmt.Errorf("epoch %d validation: %w", epoch, err)
+		}
+		ev.ValLoss, ev.ValScore = mean(s.recon), mean(s.scores)
+		better = r.st.BestEpoch == 0 || ev.ValLoss < r.st.BestMetric
+		if better {
+			r.st.BestMetric = ev.ValLoss
+		}
+	case Paper:
+		s, err := t.score(r.split.Test, true, o.Score)
+		if err != nil {
+			return fmt.Errorf("epoch %d test: %w", epoch, err)
+		}
+		scaled := minMaxScale(s.scores)
+		rep, err := metrics.Evaluate(scaled, r.split.Test.Labels, PaperThreshold)
+		if err != nil {
+			return fmt.Errorf("epoch %d test: %w", epoch, err)
+		}
+		ev.TestAUC = rep.AUC
+		better = r.st.BestEpoch == 0 || rep.AUC > r.st.BestMetric
+		if better {
+			r.st.BestMetric, r.st.BestReport, r.st.BestScores = rep.AUC, &rep, scaled
+		}
+	}
+	if better {
+		g, err := t.g.snapshot()
+		if err != nil {
+			return err
+		}
+		r.bestG, r.st.BestEpoch, ev.Best = g, epoch, true
+	}
+	r.st.Epoch = epoch
+	r.st.AdamGStep, r.st.AdamDStep, r.st.DReinits = t.optG.step, t.optD.step, t.dReinits
+	ev.Protocol, ev.Label = o.Protocol, labelOf(o.Protocol)
+	ev.Time = time.Now()
+	r.st.History = append(r.st.History, ev)
+	if o.CheckpointDir != "" {
+		if err := r.checkpoint(); err != nil {
+			return err
+		}
+	}
+	r.emit(ev)
+	return nil
+}
+
+func (r *runner) checkpoint() error {
+	t := r.t
+	c := &checkpoint{opts: r.opts, state: r.st, bestG: r.bestG}
+	var err error
+	if c.g, err = t.g.snapshot(); err != nil {
+		return err
+	}
+	if c.d, err = t.d.snapshot(); err != nil {
+		return err
+	}
+	err = func() (err error) {
+		defer catch(&err)
+		var sc scope
+		defer sc.drop()
+		c.adamG[0], c.adamG[1] = t.optG.state(&sc)
+		c.adamD[0], c.adamD[1] = t.optD.state(&sc)
+		return nil
+	}()
+	if err != nil {
+		return err
+	}
+	return writeCheckpoint(r.opts.CheckpointDir, c)
+}
+
+// minMaxScale is the official score normalisation: (s − min)/(max − min) over the
+// whole test set. All-equal scores become 0 (the official code would divide by zero).
+func minMaxScale(s []float64) []float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range s {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	out := make([]float64, len(s))
+	if hi > lo {
+		for i, v := range s {
+			out[i] = (v - lo) / (hi - lo)
+		}
+	}
+	return out
+}
+
+// finish scores the kept model, calibrates it, and exports it.
+func (r *runner) finish(total int) (*Result, error) {
+	o, t, split := r.opts, r.t, r.split
+	if err := t.g.load(r.bestG); err != nil {
+		return nil, err
+	}
+	res := &Result{
+		BestEpoch: r.st.BestEpoch, Epochs: r.st.Epoch, Protocol: o.Protocol, Label: labelOf(o.Protocol),
+		Labels: split.Test.Labels, History: r.st.History, Iterations: r.st.Iteration,
+		TrainImages: split.Train.N, ValidationImages: setLen(split.Validation), TestImages: split.Test.N,
+		Options: o, Warnings: split.Warnings,
+	}
+	var cal model.Calibration
+	switch o.Protocol {
+	case Honest:
+		v, err := t.score(split.Validation, false, o.Score)
+		if err != nil {
+			return nil, err
+		}
+		if cal, err = model.CalibrateFromNormals(v.scores, o.Score, o.CalibrationQuantile); err != nil {
+			return nil, err
+		}
+		cal.Method = fmt.Sprintf("honest protocol: %d validation normals held out from training (eval-mode batch norm); min and max map to 0 and 1, threshold at their %g quantile", len(v.scores), o.CalibrationQuantile)
+		s, err := t.score(split.Test, false, o.Score)
+		if err != nil {
+			return nil, err
+		}
+		if res.Test, err = metrics.Evaluate(s.scores, split.Test.Labels, cal.Threshold); err != nil {
+			return nil, err
+		}
+		res.Scores = s.scores
+	case Paper:
+		res.Test, res.Scores = *r.st.BestReport, r.st.BestScores
+		// The exported model scores one image at a time, in eval mode: calibrate it the
+		// official way (min–max over the test set, threshold 0.20) on its own scores.
+		s, err := t.score(split.Test, false, o.Score)
+		if err != nil {
+			return nil, err
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range s.scores {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		if !(hi > lo) {
+			hi = lo + math.Max(1e-12, math.Abs(lo)*1e-6)
+		}
+		cal = model.Calibration{Score: o.Score, Min: lo, Max: hi, Threshold: lo + PaperThreshold*(hi-lo), Samples: len(s.scores),
+			Method: PaperLabel + ": min–max of the exported model's (eval-mode) scores over the test set, threshold at 0.20 of that range, as the official code"}
+		exported, err := metrics.Evaluate(s.scores, split.Test.Labels, cal.Threshold)
+		if err != nil {
+			return nil, err
+		}
+		res.Exported = &exported
+	}
+	if err := cal.Validate(); err != nil {
+		return nil, err
+	}
+	res.Weights = &model.WeightsFile{
+		Config:      o.Config,
+		Calibration: cal,
+		Provenance:  provenance(o, split, res),
+		Tensors:     r.bestG,
+	}
+	r.emit(Event{Kind: EventDone, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
+		TestAUC: res.Test.AUC, Message: fmt.Sprintf("kept epoch %d of %d; test AUC %.4f, AP %.4f, best F1 %.4f, EER %.4f",
+			res.BestEpoch, res.Epochs, res.Test.AUC, res.Test.AP, res.Test.BestF1, res.Test.EER)})
+	return res, nil
+}
+
+func provenance(o Options, split *data.Split, res *Result) model.Provenance {
+	dataset := split.Dataset
+	if dataset == data.Folder {
+		dataset = "folder:" + filepath.Base(split.Dir)
+	}
+	notes := fmt.Sprintf("kept epoch %d of %d; data seed %d, validation fraction %g, max train %d, max test %d; batch %d, lr %g, betas %g/%g, loss weights adv %g con %g enc %g; %d train, %d validation, %d test images",
+		res.BestEpoch, res.Epochs, o.Data.Seed, o.Data.ValidationFraction, o.Data.MaxTrain, o.Data.MaxTest,
+		o.BatchSize, o.LR, o.Beta1, o.Beta2, o.WAdv, o.WCon, o.WEnc, res.TrainImages, res.ValidationImages, res.TestImages)
+	if o.Protocol == Paper {
+		notes = PaperLabel + "; test AUC from train-mode batch norm on min–max scaled scores; " + notes
+	}
+	return model.Provenance{
+		Dataset:      dataset,
+		AnomalyClass: split.AnomalyClass,
+		Protocol:     o.Protocol,
+		Epochs:       res.Epochs,
+		Seed:         o.Seed,
+		TestAUC:      res.Test.AUC,
+		Created:      time.Now().UTC().Truncate(time.Second),
+		Trainer:      TrainerVersion,
+		Notes:        notes,
+	}
+}

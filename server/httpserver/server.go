@@ -1,0 +1,266 @@
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ganomaly-go/ganomaly-go/server/webapp"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+	"github.com/ganomaly-go/ganomaly-go/weights"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Addr is the address to listen on, e.g. ":8080" or "127.0.0.1:0".
+	Addr string
+	// ModelsDir is where trained models are published: <name>.safetensors and an
+	// optional <name>.json model card. Empty: only the embedded default model.
+	ModelsDir string
+	// WebDir is the folder of the built browser files (default "web"); see
+	// server/webapp.
+	WebDir string
+	// Version is the server's build version, reported by /api/models and in logs.
+	Version string
+	// Logger receives the access log and the catalog's messages (default slog.Default()).
+	Logger *slog.Logger
+
+	// DefaultWeights and DefaultCard replace the embedded default model (tests).
+	DefaultWeights, DefaultCard []byte
+	// WebFS replaces WebDir (tests).
+	WebFS fs.FS
+}
+
+// Server is the HTTP server of ganomaly: the browser app, the model list and the
+// weights. Training endpoints join it in a later issue.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	catalog *catalog
+	web     *webapp.App
+	handler http.Handler
+}
+
+// New checks the default model, the models folder and the web folder, and builds the
+// routes. It does not listen yet.
+func New(opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	defWeights, defCard := opts.DefaultWeights, opts.DefaultCard
+	if defWeights == nil {
+		defWeights, defCard = weights.Default()
+	}
+	cat, err := newCatalog(opts.ModelsDir, defWeights, defCard, log)
+	if err != nil {
+		return nil, fmt.Errorf("httpserver: %w", err)
+	}
+	web, err := webapp.New(webapp.Options{WebDir: opts.WebDir, WebFS: opts.WebFS, DefaultModel: cat.def.Model, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("httpserver: %w", err)
+	}
+	s := &Server{opts: opts, log: log, catalog: cat, web: web}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// routes uses the standard library's ServeMux: since Go 1.22 its patterns match
+// methods and path wildcards, which is all this API needs, so no router dependency.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+api.ModelsPath, s.listModels)
+	mux.HandleFunc(api.ModelsPath, methodNotAllowed("GET, HEAD"))
+	// A wildcard must fill a whole path segment, so {file} is "<name>.safetensors"
+	// and the handler takes the extension off. GET also matches HEAD.
+	mux.HandleFunc("GET "+api.WeightsPrefix+"{file}", s.serveWeights)
+	mux.HandleFunc(api.WeightsPrefix+"{file}", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API endpoint %s; see %s", r.URL.Path, api.ModelsPath))
+	})
+	mux.HandleFunc(api.WeightsPrefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "model_not_found", "weights URLs are "+api.WeightsPrefix+"<name>"+api.WeightsExt)
+	})
+	mux.Handle("/", s.web.Handler())
+	return s.accessLog(mux)
+}
+
+// Handler is the whole server's handler, for tests and for embedding in another server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// AppVersion is the version of the browser app the server serves.
+func (s *Server) AppVersion() string { return s.web.Version() }
+
+// Serve listens on Options.Addr and serves until ctx is cancelled, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (up to 10 seconds)
+// and returns nil.
+func (s *Server) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("httpserver: %w", err)
+	}
+	return s.ServeListener(ctx, ln)
+}
+
+// shutdownGrace is how long requests in flight get to finish at shutdown; a weights
+// download on a slow link may take longer and is cut.
+const shutdownGrace = 10 * time.Second
+
+// ServeListener is Serve on a listener the caller opened (for a port chosen by the
+// system: listen on "127.0.0.1:0" and read ln.Addr()).
+func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.log.Info("serving", "url", "http://"+ln.Addr().String(), "version", s.opts.Version,
+		"app_version", s.web.Version(), "models_dir", s.opts.ModelsDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("httpserver: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("httpserver: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("httpserver: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, api.ModelList{
+		Models:        s.catalog.list(),
+		ServerVersion: s.opts.Version,
+		AppVersion:    s.web.Version(),
+	})
+}
+
+// serveWeights answers GET and HEAD /weights/<name>.safetensors[?v=<version>].
+//
+// Caching: a URL with ?v= pins the content (the server refuses it once the model has
+// other content), so it is public and immutable for a year; the app only uses such
+// URLs (api.Model.URL). A bare URL may change content when a model is republished under
+// its name, so it must be revalidated (no-cache); the strong ETag, the quoted SHA-256,
+// makes that a 304. Ranges and HEAD come from http.ServeContent.
+func (s *Server) serveWeights(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	name, ok := strings.CutSuffix(file, api.WeightsExt)
+	if !ok {
+		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("%q: weights URLs end in %s", file, api.WeightsExt))
+		return
+	}
+	if err := api.CheckName(name); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_model_name", err.Error())
+		return
+	}
+	e, ok := s.catalog.lookup(name)
+	if !ok {
+		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("no model %q; %s lists the models", name, api.ModelsPath))
+		return
+	}
+	e, body, err := s.catalog.open(e)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("model %q was just removed", name))
+			return
+		}
+		s.log.Error("cannot read weights", "name", name, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", fmt.Sprintf("cannot read the weights of %q", name))
+		return
+	}
+	defer body.Close()
+	h := w.Header()
+	pinned := r.URL.Query().Has(api.VersionParam)
+	if pinned {
+		v := r.URL.Query().Get(api.VersionParam)
+		if len(v) < 8 || !strings.HasPrefix(e.SHA256, strings.ToLower(v)) {
+			writeError(w, http.StatusNotFound, "version_gone", fmt.Sprintf("model %q no longer has version %q: it is now %s; %s has its current URL", name, v, e.Version(), api.ModelsPath))
+			return
+		}
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, no-cache")
+	}
+	h.Set("ETag", `"`+e.SHA256+`"`)
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Disposition", `attachment; filename="`+name+api.WeightsExt+`"`)
+	http.ServeContent(w, r, "", e.Modified, body)
+}
+
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, api.Error{Code: code, Message: msg})
+}
+
+// accessLog logs each request at Info, or at Warn for server errors.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"bytes", rec.bytes, "took", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ganomaly-go/ganomaly-go/model"
+)
+
+// Paths of the HTTP API.
+const (
+	// ModelsPath answers GET with a [ModelList].
+	ModelsPath = "/api/models"
+	// WeightsPrefix is followed by "<name>.safetensors": GET or HEAD a weights file.
+	WeightsPrefix = "/weights/"
+	// WeightsExt ends every weights URL and every published weights file.
+	WeightsExt = ".safetensors"
+	// CardExt ends a model card published beside a weights file.
+	CardExt = ".json"
+	// VersionParam is the query parameter of a weights URL that pins its content: a
+	// prefix of the file's SHA-256 in hex. A pinned URL never changes content, which
+	// is what lets the server mark it immutable and the browser cache it for good.
+	VersionParam = "v"
+	// VersionLen is how many hex digits of the SHA-256 a pinned URL carries.
+	VersionLen = 16
+	// DefaultModel names the model embedded in the server binary.
+	DefaultModel = "default"
+)
+
+// ModelList is the answer to GET [ModelsPath].
+type ModelList struct {
+	Models []Model `json:"models"`
+	// ServerVersion is the server's build version, AppVersion the version of the
+	// browser app it serves (a hash of the app's files).
+	ServerVersion string `json:"server_version,omitempty"`
+	AppVersion    string `json:"app_version,omitempty"`
+}
+
+// Model describes one published model.
+type Model struct {
+	Name string `json:"name"`
+	// Default marks the model embedded in the server, always present.
+	Default bool `json:"default,omitempty"`
+	// URL is where its weights are, pinned to this content (see [WeightsURL]).
+	URL string `json:"url"`
+	// Size is the weights file's length in bytes, SHA256 its hash in lowercase hex.
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Modified is when the weights file last changed (zero for the embedded model).
+	Modified time.Time `json:"modified,omitzero"`
+
+	Config model.Config `json:"config"`
+	// Dataset, AnomalyClass and AUC repeat the provenance's fields that a model
+	// picker shows, so that a client need not know Provenance's layout.
+	Dataset      string            `json:"dataset"`
+	AnomalyClass string            `json:"anomaly_class,omitempty"`
+	AUC          float64           `json:"auc,omitempty"`
+	Calibration  model.Calibration `json:"calibration"`
+	// NormalizedThreshold is the threshold on the [0, 1] scale of the score.
+	NormalizedThreshold float64          `json:"normalized_threshold"`
+	Provenance          model.Provenance `json:"provenance"`
+	// Card is the model card published beside the weights (<name>.json), verbatim.
+	Card json.RawMessage `json:"card,omitempty"`
+}
+
+// Version is the short content version of m: the first [VersionLen] hex digits of
+// its SHA-256.
+func (m Model) Version() string { return ShortHash(m.SHA256) }
+
+// ShortHash cuts a hex SHA-256 to [VersionLen] digits.
+func ShortHash(sha256hex string) string {
+	if len(sha256hex) > VersionLen {
+		return sha256hex[:VersionLen]
+	}
+	return sha256hex
+}
+
+// Error is the body of every API error response.
+type Error struct {
+	// Code is stable and meant for programs: "model_not_found", "bad_model_name",
+	// "version_gone", "not_found", "method_not_allowed".
+	Code    string `json:"code"`
+	Message string `json:"error"`
+}
+
+// MaxNameLen bounds a model name.
+const MaxNameLen = 100
+
+// CheckName reports whether name can name a model: 1 to [MaxNameLen] characters from
+// [A-Za-z0-9._-], starting with a letter or digit, without "..". The rule keeps names
+// safe as file names and URL path segments, so that no name can reach outside the
+// models folder.
+func CheckName(name string) error {
+	if name == "" || len(name) > MaxNameLen {
+		return fmt.Errorf("model name must have 1 to %d characters, has %d", MaxNameLen, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			i > 0 && (c == '.' || c == '_' || c == '-')
+		if !ok {
+			return fmt.Errorf("model name %q: only letters, digits and . _ - are allowed, starting with a letter or digit", name)
+		}
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Errorf("model name %q must not contain \"..\"", name)
+	}
+	return nil
+}
+
+// WeightsURL is the pinned URL of a model's weights: the server answers it only while
+// the file still has that content, and marks the answer immutable.
+func WeightsURL(name, sha256hex string) string {
+	return WeightsPrefix + name + WeightsExt + "?" + VersionParam + "=" + ShortHash(sha256hex)
+}

@@ -1,0 +1,108 @@
+package inference
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/imageio"
+)
+
+func testWeights(t *testing.T, cfg model.Config) []byte {
+	t.Helper()
+	f := &model.WeightsFile{
+		Config:      cfg,
+		Calibration: model.Calibration{Score: model.ScoreMSE, Min: 0, Max: 0.01, Threshold: 0.004},
+		Tensors:     model.InitTensors(cfg.Generator().Params(), rand.New(rand.NewPCG(1, 2))),
+	}
+	b, err := f.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func digitPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	for y := 4; y < 24; y++ {
+		img.SetGray(14, y, color.Gray{255})
+		img.SetGray(15, y, color.Gray{200})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestScore(t *testing.T) {
+	for _, cfg := range []model.Config{
+		{ImageSize: 16, Channels: 1, Latent: 8, Width: 4},
+		{ImageSize: 32, Channels: 3, Latent: 10, Width: 8},
+	} {
+		weights := testWeights(t, cfg)
+		s, err := Load(weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := digitPNG(t)
+		o, err := s.Score(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same numbers as the model's own path, from scratch.
+		d, _ := model.LoadDetector(weights)
+		x, _ := imageio.Load(file, cfg.ImageSize, cfg.Channels)
+		want := d.Score(nil, x, 1)[0]
+		if o.Result != want {
+			t.Errorf("%+v: result %+v, want %+v", cfg, o.Result, want)
+		}
+		if len(o.Z) != cfg.Latent || len(o.ZHat) != cfg.Latent || len(o.XHat) != cfg.InputLen() {
+			t.Errorf("%+v: lengths z %d ẑ %d x̂ %d", cfg, len(o.Z), len(o.ZHat), len(o.XHat))
+		}
+		if got := model.AnomalyScore(o.Z, o.ZHat, model.ScoreMSE); got != o.Raw {
+			t.Errorf("%+v: z and ẑ give %g, raw is %g", cfg, got, o.Raw)
+		}
+		for name, b := range map[string][]byte{"input": o.InputPNG, "recon": o.ReconPNG, "heat": o.HeatPNG} {
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s PNG: %v", name, err)
+			}
+			if img.Bounds().Dx() != cfg.ImageSize || img.Bounds().Dy() != cfg.ImageSize {
+				t.Errorf("%s PNG is %v", name, img.Bounds())
+			}
+		}
+		// A second image does not disturb what the first returned (copies, not buffers).
+		z0 := append([]float32(nil), o.Z...)
+		if _, err := s.Score(file); err != nil {
+			t.Fatal(err)
+		}
+		for i := range z0 {
+			if z0[i] != o.Z[i] {
+				t.Fatal("an outcome's z changed when the session scored again")
+			}
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := Load([]byte("junk")); !errors.Is(err, model.ErrWeights) {
+		t.Errorf("Load(junk) = %v, want ErrWeights", err)
+	}
+	s, err := Load(testWeights(t, model.Config{ImageSize: 16, Channels: 1, Latent: 8, Width: 4}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Score([]byte("not an image")); !errors.Is(err, imageio.ErrFormat) {
+		t.Errorf("Score(text) = %v, want ErrFormat", err)
+	}
+	if _, err := s.Score(digitPNG(t)[:40]); !errors.Is(err, imageio.ErrCorrupt) {
+		t.Errorf("Score(truncated) = %v, want ErrCorrupt", err)
+	}
+}

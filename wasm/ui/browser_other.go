@@ -1,0 +1,42 @@
+//go:build !(js && wasm)
+
+package ui
+
+import (
+	"errors"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// Native stand-ins for browser_js.go and pool_js.go. The server only prerenders the
+// pages, and components reach these functions from client-side hooks guarded by
+// app.IsClient, so none of them runs; they exist so that the package compiles.
+
+type (
+	fileHandle    struct{}
+	weightsHandle struct{}
+	pool          struct{}
+)
+
+var errNotBrowser = errors.New("only available in a browser")
+
+func isOnline() bool                        { return true }
+func watchOnline(func(bool)) func()         { return func() {} }
+func hardwareConcurrency() int              { return 1 }
+func fetchModels() (api.ModelList, error)   { return api.ModelList{}, errNotBrowser }
+func cachedWeights() map[string]bool        { return map[string]bool{} }
+func revokeURLs(...string)                  {}
+func download(string, string, []byte) error { return errNotBrowser }
+
+func watchFiles(string, func(bool), func([]fileRef)) func() { return func() {} }
+
+func loadWeights(api.Model) (weightsHandle, bool, error) {
+	return weightsHandle{}, false, errNotBrowser
+}
+
+func startPool(int) (*pool, error)     { return nil, errNotBrowser }
+func (*pool) load(weightsHandle) error { return errNotBrowser }
+func (*pool) usable() bool             { return false }
+func (*pool) size() int                { return 0 }
+func (*pool) submit(job)               {}
+func (*pool) close()                   {}

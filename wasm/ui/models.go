@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// Local storage keys. The model list is kept so that the picker shows, offline, what
+// the server offered last time; the choice so that a reload keeps it.
+const (
+	storeModels = "ganomaly.models"
+	storeChoice = "ganomaly.model"
+)
+
+// defaultModel is the embedded default model as the server described it in the app's
+// environment; ok is false when the page was not served by the ganomaly server.
+func defaultModel() (m api.Model, ok bool) {
+	env := app.Getenv(EnvDefaultModel)
+	if env == "" {
+		return m, false
+	}
+	if err := json.Unmarshal([]byte(env), &m); err != nil || m.URL == "" {
+		return m, false
+	}
+	return m, true
+}
+
+// mergeModels puts the default model first, then the others in the server's order.
+// The default comes from the app's environment when there is one: it was served with
+// this version of the app, whose service worker cached its weights, whereas a stored
+// list may be older than the app. A listed default stands in otherwise.
+func mergeModels(def api.Model, haveDef bool, listed []api.Model) []api.Model {
+	var out []api.Model
+	for _, m := range listed {
+		if (m.Default || m.Name == api.DefaultModel) && !haveDef {
+			def, haveDef = m, true
+		}
+	}
+	if haveDef {
+		out = append(out, def)
+	}
+	for _, m := range listed {
+		if !(m.Default || m.Name == api.DefaultModel) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// choose returns the model named name, else the first one.
+func choose(models []api.Model, name string) (api.Model, bool) {
+	for _, m := range models {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	if len(models) > 0 {
+		return models[0], true
+	}
+	return api.Model{}, false
+}
+
+// storedModels is the list saved by the last successful fetch.
+func storedModels(s app.BrowserStorage) api.ModelList {
+	var list api.ModelList
+	s.Get(storeModels, &list) // nothing stored (first visit) or unreadable: empty
+	return list
+}
+
+// cardInfo is what the app reads from a free-form model card.
+type cardInfo struct {
+	Title       string `json:"title"`
+	Summary     string `json:"summary"`
+	Placeholder bool   `json:"placeholder"`
+}
+
+func readCard(raw json.RawMessage) cardInfo {
+	var c cardInfo
+	if len(raw) > 0 {
+		json.Unmarshal(raw, &c) // a card is free-form: fields that do not fit are ignored
+	}
+	return c
+}
+
+// describeConfig says in a few words what a model takes: "32×32 grey, latent 100".
+func describeConfig(m api.Model) string {
+	colour := "grey"
+	if m.Config.Channels == 3 {
+		colour = "colour"
+	}
+	return fmt.Sprintf("%d×%d %s, latent %d", m.Config.ImageSize, m.Config.ImageSize, colour, m.Config.Latent)
+}
+
+// describeClass says what the model calls normal.
+func describeClass(m api.Model) string {
+	if m.AnomalyClass == "" {
+		return ""
+	}
+	return fmt.Sprintf("class %s held out as the anomaly", m.AnomalyClass)
+}

@@ -1,0 +1,333 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hack-pad/safejs"
+)
+
+// pool is a set of kernel workers (web/worker.js running wasm/worker) that share one
+// queue of jobs: each worker takes the next job when it has finished the last, so a
+// slow image does not hold the others back. The workers outlive a model switch: a
+// new model is loaded into them (starting a worker costs more than loading weights).
+type pool struct {
+	workers []*worker
+	jobs    chan job
+	alive   atomic.Int32
+}
+
+// worker is one Web Worker and the replies it has posted.
+type worker struct {
+	js      safejs.Value
+	release func()
+	replies chan reply
+	// mu keeps one call in flight: a load (model switch) waits for the job at hand.
+	mu     sync.Mutex
+	nextID int
+	dead   atomic.Bool
+}
+
+type reply struct {
+	data  safejs.Value
+	fatal error // the worker could not start or crashed
+}
+
+// How long a worker may take to start (download and compile worker.wasm, on a slow
+// phone) and to load weights or score one image before it counts as broken.
+const (
+	workerStartTimeout = 2 * time.Minute
+	workerCallTimeout  = 2 * time.Minute
+)
+
+// startPool starts n workers in parallel. It fails only when none starts; fewer
+// workers than asked just make batches slower.
+func startPool(n int) (*pool, error) {
+	type started struct {
+		w   *worker
+		err error
+	}
+	ch := make(chan started, n)
+	for range n {
+		go func() {
+			w, err := startWorker()
+			ch <- started{w, err}
+		}()
+	}
+	p := &pool{jobs: make(chan job, 1<<16)}
+	var firstErr error
+	for range n {
+		s := <-ch
+		if s.err != nil {
+			firstErr = cmpErr(firstErr, s.err)
+			continue
+		}
+		p.workers = append(p.workers, s.w)
+	}
+	if len(p.workers) == 0 {
+		return nil, firstErr
+	}
+	p.alive.Store(int32(len(p.workers)))
+	for _, w := range p.workers {
+		go p.serve(w)
+	}
+	return p, nil
+}
+
+// load gives every live worker the weights, in parallel. Workers that fail to load
+// are dropped; it fails when none is left.
+func (p *pool) load(weights weightsHandle) error {
+	errs := make(chan error, len(p.workers))
+	n := 0
+	for _, w := range p.workers {
+		if w.dead.Load() {
+			continue
+		}
+		n++
+		go func() { errs <- w.load(weights) }()
+	}
+	var firstErr error
+	ok := 0
+	for range n {
+		if err := <-errs; err != nil {
+			firstErr = cmpErr(firstErr, err)
+		} else {
+			ok++
+		}
+	}
+	if ok == 0 {
+		if firstErr == nil {
+			firstErr = errors.New("no kernel worker is running; reload the page")
+		}
+		return firstErr
+	}
+	return nil
+}
+
+// size is the number of live workers.
+func (p *pool) size() int { return int(p.alive.Load()) }
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// submit queues a job; it never blocks the caller.
+func (p *pool) submit(j job) {
+	select {
+	case p.jobs <- j:
+	default:
+		go func() { p.jobs <- j }()
+	}
+}
+
+// close stops the workers once the queued jobs are done.
+func (p *pool) close() {
+	close(p.jobs)
+}
+
+// usable reports whether any worker is alive.
+func (p *pool) usable() bool { return p != nil && p.alive.Load() > 0 }
+
+func startWorker() (*worker, error) {
+	js, err := construct("Worker", WorkerScript)
+	if err != nil {
+		return nil, fmt.Errorf("starting a Web Worker: %w", err)
+	}
+	w := &worker{js: js, replies: make(chan reply, 16)}
+	// Callbacks run on the browser's event loop: hand the message over without
+	// blocking, whatever the consumer is doing.
+	push := func(r reply) {
+		select {
+		case w.replies <- r:
+		default:
+			go func() { w.replies <- r }()
+		}
+	}
+	r1 := listen(js, "message", func(e safejs.Value) {
+		data, _ := e.Get("data")
+		push(reply{data: data})
+	})
+	r2 := listen(js, "error", func(e safejs.Value) {
+		e.Call("preventDefault")
+		push(reply{fatal: fmt.Errorf("the kernel worker failed: %v", jsError(e))})
+	})
+	w.release = func() { r1(); r2() }
+	select {
+	case r := <-w.replies:
+		if r.fatal != nil {
+			w.terminate()
+			return nil, r.fatal
+		}
+		switch getString(r.data, "type") {
+		case "ready":
+			return w, nil
+		case "fatal":
+			w.terminate()
+			return nil, errors.New(getString(r.data, "error"))
+		}
+		w.terminate()
+		return nil, fmt.Errorf("the kernel worker sent %q before it was ready", getString(r.data, "type"))
+	case <-time.After(workerStartTimeout):
+		w.terminate()
+		return nil, fmt.Errorf("the kernel worker did not start within %v", workerStartTimeout)
+	}
+}
+
+func (w *worker) terminate() {
+	if w.dead.Swap(true) {
+		return
+	}
+	w.js.Call("terminate")
+	w.release()
+}
+
+// call posts a message and waits for the reply with the same id. A worker has one call
+// in flight at a time.
+func (w *worker) call(msg map[string]any, transfer []any) (safejs.Value, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead.Load() {
+		return safejs.Value{}, fmt.Errorf("%w earlier", errWorkerDead)
+	}
+	w.nextID++
+	id := w.nextID
+	msg["id"] = id
+	var err error
+	if transfer != nil {
+		_, err = w.js.Call("postMessage", msg, transfer)
+	} else {
+		_, err = w.js.Call("postMessage", msg)
+	}
+	if err != nil {
+		return safejs.Value{}, fmt.Errorf("posting to the kernel worker: %w", err)
+	}
+	timeout := time.After(workerCallTimeout)
+	for {
+		select {
+		case r := <-w.replies:
+			if r.fatal != nil {
+				return safejs.Value{}, fmt.Errorf("%w: %w", errWorkerDead, r.fatal)
+			}
+			if int(getFloat(r.data, "id")) != id {
+				continue // a late reply to a call that timed out
+			}
+			if e := getString(r.data, "error"); e != "" {
+				return r.data, errors.New(e)
+			}
+			return r.data, nil
+		case <-timeout:
+			return safejs.Value{}, fmt.Errorf("%w: it did not answer within %v", errWorkerDead, workerCallTimeout)
+		}
+	}
+}
+
+// load gives the worker its own copy of the weights (transferred, so the copy costs
+// one memcpy and no structured clone).
+func (w *worker) load(weights weightsHandle) error {
+	copy, err := weights.Call("slice", 0)
+	if err != nil {
+		return err
+	}
+	_, err = w.call(map[string]any{"type": "load", "weights": copy}, []any{copy})
+	if err != nil {
+		if errors.Is(err, errWorkerDead) {
+			w.terminate()
+		}
+		return fmt.Errorf("loading the model: %w", err)
+	}
+	return nil
+}
+
+// serve runs jobs on w until the queue closes, then stops the worker. A worker that
+// crashes or hangs is dropped and the others take the remaining jobs; the job it was
+// on fails (it may be what broke the worker, and must not break the next one). When
+// no worker is left, every job fails at once with the reason instead of waiting.
+func (p *pool) serve(w *worker) {
+	for j := range p.jobs {
+		if j.skip != nil && j.skip() {
+			continue
+		}
+		cause := errWorkerDead
+		if !w.dead.Load() {
+			r := w.score(j.file)
+			j.done(r)
+			if !errors.Is(r.Err, errWorkerDead) {
+				continue
+			}
+			w.terminate()
+			cause = r.Err
+		} else if p.alive.Load() > 1 {
+			p.submit(j) // it died while idle (a failed load): another worker takes the job
+		} else {
+			j.done(scoreResult{Err: cause})
+		}
+		if p.alive.Add(-1) == 0 {
+			for j := range p.jobs {
+				j.done(scoreResult{Err: fmt.Errorf("no kernel worker is left (%w); reload the page", cause)})
+			}
+		}
+		return
+	}
+	w.terminate()
+}
+
+// errWorkerDead marks errors after which a worker is not used again.
+var errWorkerDead = errors.New("the kernel worker stopped")
+
+func (w *worker) score(f fileRef) scoreResult {
+	data, err := w.call(map[string]any{"type": "score", "file": f.handle}, nil)
+	if err != nil {
+		return scoreResult{Err: err}
+	}
+	r := scoreResult{
+		Raw:       getFloat(data, "raw"),
+		Score:     getFloat(data, "score"),
+		Anomalous: getBool(data, "anomalous"),
+		InputURL:  objectURL(mustGet(data, "inputPNG"), "image/png"),
+		ReconURL:  objectURL(mustGet(data, "reconPNG"), "image/png"),
+		HeatURL:   objectURL(mustGet(data, "heatPNG"), "image/png"),
+	}
+	r.Latents.Z = floats(mustGet(data, "z"))
+	r.Latents.ZHat = floats(mustGet(data, "zhat"))
+	r.Latents.XHat = floats(mustGet(data, "xhat"))
+	return r
+}
+
+func mustGet(v safejs.Value, name string) safejs.Value {
+	x, err := v.Get(name)
+	if err != nil {
+		return safejs.Undefined()
+	}
+	return x
+}
+
+// floats reads an ArrayBuffer of little-endian float32.
+func floats(buf safejs.Value) []float32 {
+	if buf.IsUndefined() || buf.IsNull() {
+		return nil
+	}
+	u8, err := construct("Uint8Array", buf)
+	if err != nil {
+		return nil
+	}
+	n, _ := u8.Length()
+	b := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(b, u8); err != nil {
+		return nil
+	}
+	f := make([]float32, n/4)
+	for i := range f {
+		f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return f
+}

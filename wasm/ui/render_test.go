@@ -1,0 +1,43 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// render mounts a component as the server's prerendering does and returns its HTML.
+func render(t *testing.T, c app.UI) string {
+	t.Helper()
+	d := app.NewServerTester(c)
+	defer d.Close()
+	d.Consume()
+	return app.HTMLString(c)
+}
+
+func TestResultCard(t *testing.T) {
+	html := render(t, &resultCard{Item: item{ID: 1, Name: "seven.png", Size: 2048, State: itemDone,
+		Score: 0.75, Raw: 0.0123, Anomalous: true, Threshold: 0.5, Model: "default", ModelVersion: "abcd",
+		InputURL: "blob:x", ReconURL: "blob:y", HeatURL: "blob:z"}})
+	for _, want := range []string{`data-score="0.75"`, `data-raw="0.0123"`, `data-verdict="anomalous"`,
+		`class="card done anomalous"`, `src="blob:y"`, "Anomalous", "2 kB", `data-model="default@abcd"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("done card lacks %s:\n%s", want, html)
+		}
+	}
+	html = render(t, &resultCard{Item: item{ID: 2, Name: "notes.png", State: itemFailed, Err: "imageio: not an image"}})
+	if !strings.Contains(html, "Cannot score this file: imageio: not an image") || !strings.Contains(html, `data-state="failed"`) {
+		t.Errorf("failed card:\n%s", html)
+	}
+}
+
+// The server prerenders the page: it must render without a browser.
+func TestCheckPagePrerenders(t *testing.T) {
+	html := render(t, &checkPage{})
+	for _, want := range []string{`id="drop-zone"`, `data-client="false"`, `id="file-input"`, `id="model-status"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

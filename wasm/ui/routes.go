@@ -1,0 +1,48 @@
+package ui
+
+import "github.com/maxence-charriere/go-app/v9/pkg/app"
+
+// Paths of the app's pages. The server registers them through [Routes] as the client
+// does; a page missing on either side answers 404 or renders nothing.
+const (
+	// PathCheck is the page that scores dropped images.
+	PathCheck = "/"
+	// Later pages go here, each in its own kebab-case file:
+	//   "/teach": how z = G_E(x) and ẑ = E(x̂) become the score (a card's "explain" link);
+	//   "/train": the training dashboard of the native server.
+)
+
+// Routes registers every page with go-app. The server and the wasm client both call it.
+func Routes() {
+	app.Route(PathCheck, &checkPage{})
+}
+
+// Files of the kernel worker under the server's /web/ folder (see wasm/worker and
+// web/worker.js). The server lists them among the resources the service worker caches,
+// so that scoring works offline.
+const (
+	WorkerScript = "/web/worker.js"
+	WorkerWasm   = "/web/worker.wasm"
+)
+
+// Environment variables the server passes to the app (go-app's Handler.Env, read with
+// app.Getenv): what the app must know before, or without, reaching the API.
+const (
+	// EnvDefaultModel is the JSON of the embedded default model's api.Model, so that
+	// the app can score offline on a first visit's cached weights without the list.
+	EnvDefaultModel = "GANOMALY_DEFAULT_MODEL"
+)
+
+// The server's own build version is deliberately not passed this way: it would make
+// every deployment a new app version (the environment is part of app.js), even when
+// nothing the browser runs has changed. The app reads it from the model list.
+
+// WeightsCache prefixes the name of the Cache Storage cache where the app keeps the
+// weights of the models it used. The service worker (server/webapp) deletes old app
+// caches at each update but keeps caches with this prefix: a model fetched once stays
+// usable offline across app versions.
+const WeightsCache = "ganomaly-weights"
+
+// MaxWorkers caps the kernel workers of a batch: beyond 4 the weights' copies (one per
+// worker) cost more memory than the extra parallelism gains on common machines.
+const MaxWorkers = 4

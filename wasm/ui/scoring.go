@@ -1,0 +1,28 @@
+package ui
+
+// fileRef is one file the user gave: its handle (a browser File) and what a card
+// shows before the file is read.
+type fileRef struct {
+	id     int // the batch item it fills, once added
+	handle fileHandle
+	name   string
+	size   int64
+}
+
+// job asks a kernel worker to score one file.
+type job struct {
+	file fileRef
+	// skip, when it reports true, drops the job unscored (its batch was cleared).
+	skip func() bool
+	// done receives the result, on the worker's goroutine.
+	done func(scoreResult)
+}
+
+// scoreResult is what a kernel worker sends back for one file.
+type scoreResult struct {
+	Err                         error
+	Raw, Score                  float64
+	Anomalous                   bool
+	Latents                     latents
+	InputURL, ReconURL, HeatURL string
+}

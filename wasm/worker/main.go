@@ -1,0 +1,159 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/inference"
+)
+
+var (
+	session *inference.Session
+	global  = safejs.Global()
+)
+
+func main() {
+	for name, fn := range map[string]func(arg safejs.Value) (safejs.Value, error){
+		"ganomalyLoad":  load,
+		"ganomalyScore": score,
+	} {
+		f, err := safejs.FuncOf(guard(fn))
+		if err != nil {
+			panic(err)
+		}
+		if err := global.Set(name, f.Value()); err != nil {
+			panic(err)
+		}
+	}
+	// The functions above are all this program does; block so that they stay callable.
+	select {}
+}
+
+// guard turns a function of one Uint8Array into a JS callback that always returns an
+// object: a panic inside a safejs.FuncOf callback would kill the worker's Go program
+// for good, so it becomes {error} like any other failure.
+func guard(fn func(arg safejs.Value) (safejs.Value, error)) func(this safejs.Value, args []safejs.Value) any {
+	return func(_ safejs.Value, args []safejs.Value) (result any) {
+		defer func() {
+			if p := recover(); p != nil {
+				result = errorObject(fmt.Errorf("internal error in the kernel worker: %v", p))
+			}
+		}()
+		if len(args) != 1 {
+			return errorObject(errors.New("internal error: want one Uint8Array argument"))
+		}
+		v, err := fn(args[0])
+		if err != nil {
+			return errorObject(err)
+		}
+		return v
+	}
+}
+
+func load(arg safejs.Value) (safejs.Value, error) {
+	data, err := bytesFromJS(arg)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	s, err := inference.Load(data)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	session = s
+	cfg := s.Detector().Config()
+	return object(map[string]any{"ok": true, "imageSize": cfg.ImageSize, "channels": cfg.Channels, "latent": cfg.Latent})
+}
+
+func score(arg safejs.Value) (safejs.Value, error) {
+	if session == nil {
+		return safejs.Value{}, errors.New("internal error: no model loaded in this worker")
+	}
+	data, err := bytesFromJS(arg)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	o, err := session.Score(data)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	fields := map[string]any{"raw": o.Raw, "score": o.Score, "anomalous": o.Anomalous}
+	for name, b := range map[string][]byte{
+		"z": floatBytes(o.Z), "zhat": floatBytes(o.ZHat), "xhat": floatBytes(o.XHat),
+		"inputPNG": o.InputPNG, "reconPNG": o.ReconPNG, "heatPNG": o.HeatPNG,
+	} {
+		if fields[name], err = bytesToJS(b); err != nil {
+			return safejs.Value{}, err
+		}
+	}
+	return object(fields)
+}
+
+// object makes a plain JS object. safejs.ValueOf does not take safejs.Values inside
+// maps, so fields are set one by one.
+func object(fields map[string]any) (safejs.Value, error) {
+	ctor, err := global.Get("Object")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	o, err := ctor.New()
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	for k, v := range fields {
+		if err := o.Set(k, v); err != nil {
+			return safejs.Value{}, fmt.Errorf("setting %s: %w", k, err)
+		}
+	}
+	return o, nil
+}
+
+func errorObject(err error) any {
+	o, e := object(map[string]any{"error": err.Error()})
+	if e != nil {
+		return nil // worker.js reports a missing reply as an internal error
+	}
+	return o
+}
+
+func bytesFromJS(u8 safejs.Value) ([]byte, error) {
+	n, err := u8.Length()
+	if err != nil {
+		return nil, fmt.Errorf("internal error: argument is not a Uint8Array: %w", err)
+	}
+	b := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(b, u8); err != nil {
+		return nil, fmt.Errorf("internal error: copying the argument: %w", err)
+	}
+	return b, nil
+}
+
+func bytesToJS(b []byte) (safejs.Value, error) {
+	ctor, err := global.Get("Uint8Array")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	u8, err := ctor.New(len(b))
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	if _, err := safejs.CopyBytesToJS(u8, b); err != nil {
+		return safejs.Value{}, err
+	}
+	return u8, nil
+}
+
+// floatBytes lays out f as little-endian float32 bytes, which a Float32Array over the
+// same buffer reads directly (every browser is little-endian).
+func floatBytes(f []float32) []byte {
+	b := make([]byte, 4*len(f))
+	for i, v := range f {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
+}

@@ -1,0 +1,85 @@
+// Kernel worker of the ganomaly-go app: runs /web/worker.wasm (package wasm/worker:
+// model + imageio, no go-app) in a Web Worker so that the page stays responsive while
+// images are scored. The page (wasm/ui, pool_js.go) starts up to 4 of these.
+//
+// Messages, page → worker (every one carries an id that the reply repeats):
+//   {type: "load",  id, weights: ArrayBuffer}   load a weights file (transferred)
+//   {type: "score", id, file: File | Blob}      score one image file
+// Replies, worker → page:
+//   {type: "ready"}                                           Go is running
+//   {type: "fatal", error}                                    worker.wasm failed to start
+//   {type: "loaded", id, imageSize, channels, latent} | {type: "loaded", id, error}
+//   {type: "result", id, raw, score, anomalous, z, zhat, xhat,
+//    inputPNG, reconPNG, heatPNG} | {type: "result", id, error}
+// z, zhat and xhat are ArrayBuffers of little-endian float32, the PNGs ArrayBuffers of
+// PNG files; all are transferred, not copied.
+//
+// The Go side only computes (ganomalyLoad, ganomalyScore are synchronous); reading the
+// file and messaging stay here, in JavaScript, where awaiting a promise is natural.
+"use strict";
+
+// go-app serves the wasm_exec.js that matches app.wasm; the same file runs this
+// program (both are built by the same Go toolchain), and the service worker caches it.
+importScripts("/wasm_exec.js");
+
+// Larger files are refused before they are read: imageio refuses them anyway, and
+// reading them first would only cost memory.
+const MAX_FILE_BYTES = 32 << 20;
+
+const started = (async () => {
+  const go = new Go();
+  const source = fetch("/web/worker.wasm");
+  const { instance } = WebAssembly.instantiateStreaming
+    ? await WebAssembly.instantiateStreaming(source, go.importObject)
+    : await WebAssembly.instantiate(await (await source).arrayBuffer(), go.importObject);
+  go.run(instance); // returns at once: main registers its functions, then blocks
+  if (typeof self.ganomalyScore !== "function") {
+    throw new Error("worker.wasm did not register its functions");
+  }
+})();
+
+started.then(
+  () => self.postMessage({ type: "ready" }),
+  (err) => self.postMessage({ type: "fatal", error: "cannot start the kernel worker (/web/worker.wasm): " + err }),
+);
+
+// Messages are handled one after the other: the Go functions are synchronous anyway,
+// and the page sends one job at a time to each worker.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data));
+};
+
+async function handle(msg) {
+  const replyType = msg.type === "load" ? "loaded" : "result";
+  try {
+    await started;
+    let reply;
+    if (msg.type === "load") {
+      reply = self.ganomalyLoad(new Uint8Array(msg.weights));
+    } else if (msg.type === "score") {
+      if (msg.file.size > MAX_FILE_BYTES) {
+        reply = { error: `file is ${(msg.file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` };
+      } else {
+        reply = self.ganomalyScore(new Uint8Array(await msg.file.arrayBuffer()));
+      }
+    } else {
+      reply = { error: "unknown message type " + msg.type };
+    }
+    if (!reply) {
+      reply = { error: "internal error: the kernel worker gave no reply" };
+    }
+    reply.type = replyType;
+    reply.id = msg.id;
+    const transfer = [];
+    for (const key of ["z", "zhat", "xhat", "inputPNG", "reconPNG", "heatPNG"]) {
+      if (reply[key]) {
+        reply[key] = reply[key].buffer;
+        transfer.push(reply[key]);
+      }
+    }
+    self.postMessage(reply, transfer);
+  } catch (err) {
+    self.postMessage({ type: replyType, id: msg.id, error: String(err) });
+  }
+}

@@ -49,6 +49,30 @@ func Contributions(dst, z, zhat []float32, kind ScoreKind) []float32 {
 	return dst
 }
 
+// Terms writes each latent dimension's term of the score into dst, in float64 as
+// [AnomalyScore] computes it: (z_i − ẑ_i)² for ScoreMSE, |z_i − ẑ_i| for ScoreL1.
+// AnomalyScore is their sum in index order, divided by nz for ScoreMSE, bit for bit, so
+// that a teaching view can show the terms, their sum and the division and land exactly
+// on the score it shows elsewhere. dst is allocated when it is too short.
+func Terms(dst []float64, z, zhat []float32, kind ScoreKind) []float64 {
+	if len(z) != len(zhat) {
+		panic("model: z and ẑ differ in length")
+	}
+	if cap(dst) < len(z) {
+		dst = make([]float64, len(z))
+	}
+	dst = dst[:len(z)]
+	for i := range z {
+		d := float64(z[i]) - float64(zhat[i])
+		if kind == ScoreL1 {
+			dst[i] = math.Abs(d)
+		} else {
+			dst[i] = d * d
+		}
+	}
+	return dst
+}
+
 // AnomalyScore is the raw score A(x) of one image from its latent vectors z = G_E(x)
 // and ẑ = E(G(x)). It accumulates in float64 so that the order of the sum does not show.
 func AnomalyScore(z, zhat []float32, kind ScoreKind) float64 {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -74,6 +75,31 @@ func TestDetectorScoresOneImageAsInBatch(t *testing.T) {
 		}
 		if one.Score < 0 || one.Score > 1 {
 			t.Errorf("score %g outside [0, 1]", one.Score)
+		}
+	}
+}
+
+// The terms a teaching view shows add up to the score exactly: summed in index order
+// (then divided by nz for MSE) they give AnomalyScore bit for bit, on random codes
+// where a different order would show in the last bits.
+func TestTermsSumToScore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, nz := range []int{1, 7, 100, 513} {
+		z, zhat := make([]float32, nz), make([]float32, nz)
+		for i := range z {
+			z[i], zhat[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		for _, kind := range []ScoreKind{ScoreMSE, ScoreL1} {
+			var sum float64
+			for _, v := range Terms(nil, z, zhat, kind) {
+				sum += v
+			}
+			if kind == ScoreMSE {
+				sum /= float64(nz)
+			}
+			if want := AnomalyScore(z, zhat, kind); sum != want {
+				t.Errorf("nz %d %s: terms give %v, AnomalyScore %v", nz, kind, sum, want)
+			}
 		}
 	}
 }

@@ -76,6 +76,9 @@ type Result struct {
 	// histograms and ROC.
 	Scores []float64
 	Labels []bool
+	// Latents are the test images' codes z = G_E(x) (len(Labels)×nz, eval-mode batch
+	// norm), for the model card's latent map.
+	Latents []float32
 	// History holds the "epoch" events.
 	History []Event
 	// Counts of the split's images.

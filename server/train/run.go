@@ -360,22 +360,23 @@ func (r *runner) finish(total int) (*Result, error) {
 			return nil, err
 		}
 		cal.Method = fmt.Sprintf("honest protocol: %d validation normals held out from training (eval-mode batch norm); min and max map to 0 and 1, threshold at their %g quantile", len(v.scores), o.CalibrationQuantile)
-		s, err := t.score(split.Test, false, o.Score)
+		s, err := t.scoreLatent(split.Test, o.Score)
 		if err != nil {
 			return nil, err
 		}
 		if res.Test, err = metrics.Evaluate(s.scores, split.Test.Labels, cal.Threshold); err != nil {
 			return nil, err
 		}
-		res.Scores = s.scores
+		res.Scores, res.Latents = s.scores, s.z
 	case Paper:
 		res.Test, res.Scores = *r.st.BestReport, r.st.BestScores
 		// The exported model scores one image at a time, in eval mode: calibrate it the
 		// official way (min–max over the test set, threshold 0.20) on its own scores.
-		s, err := t.score(split.Test, false, o.Score)
+		s, err := t.scoreLatent(split.Test, o.Score)
 		if err != nil {
 			return nil, err
 		}
+		res.Latents = s.z
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, v := range s.scores {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)

@@ -137,13 +137,23 @@ func (t *trainer) reinitD() error {
 type scored struct {
 	scores []float64 // raw anomaly scores A(x)
 	recon  []float64 // mean |x̂ − x| per image
+	z      []float32 // latent codes, n×nz, only from scoreLatent
 }
 
 // score runs G over set in batches of the batch size, in order, without gradients.
 // train selects batch norm's mode: false (eval, running statistics) is how the
 // exported model scores; true is the official test pass (batch statistics, and
 // running statistics updated by the test batches).
-func (t *trainer) score(set *data.Set, train bool, kind model.ScoreKind) (out scored, err error) {
+func (t *trainer) score(set *data.Set, train bool, kind model.ScoreKind) (scored, error) {
+	return t.scoreKeeping(set, train, kind, false)
+}
+
+// scoreLatent is score that also keeps every image's z, for the model card's map.
+func (t *trainer) scoreLatent(set *data.Set, kind model.ScoreKind) (scored, error) {
+	return t.scoreKeeping(set, false, kind, true)
+}
+
+func (t *trainer) scoreKeeping(set *data.Set, train bool, kind model.ScoreKind, keepZ bool) (out scored, err error) {
 	defer catch(&err)
 	b := t.opts.BatchSize
 	nz := t.cfg.Latent
@@ -167,6 +177,9 @@ func (t *trainer) score(set *data.Set, train bool, kind model.ScoreKind) (out sc
 				x := fromSlice(&sc, t.batchBuf, t.inputShape(n), t.device)
 				z, xhat, zhat := t.g.forward(&sc, x, train)
 				zv, xv, zhv := values(&sc, z), values(&sc, xhat), values(&sc, zhat)
+				if keepZ {
+					out.z = append(out.z, zv[:n*nz]...)
+				}
 				for i := range n {
 					out.scores = append(out.scores, model.AnomalyScore(zv[i*nz:(i+1)*nz], zhv[i*nz:(i+1)*nz], kind))
 					out.recon = append(out.recon, meanAbsDiff(xv[i*l:(i+1)*l], t.batchBuf[i*l:(i+1)*l]))

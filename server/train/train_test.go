@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,19 @@ func TestTrainShortMNIST(t *testing.T) {
 	if n, a := card.Histograms.Normal.Total(), card.Histograms.Anomalous.Total(); n+a != res.TestImages {
 		t.Errorf("card histograms hold %d+%d scores, want %d", n, a, res.TestImages)
 	}
+	// The latent map: a basis over the latent, a sample of each class, and the first
+	// normal test image's point where the pure-Go model's z projects.
+	m := card.PCA
+	if m == nil || len(m.Mean) != o.Config.Latent || len(m.Points) != min(res.Test.Negatives, cardMapPoints)+min(res.Test.Positives, cardMapPoints) {
+		t.Fatalf("card latent map: %+v", m)
+	}
+	first := slices.Index(res.Labels, false)
+	z, _, _ := det.Generator().Forward(split.Test.Image(first), 1)
+	x, y := m.Project(z)
+	if d := math.Hypot(x-m.Points[0].X, y-m.Points[0].Y); d > 1e-3*math.Max(1, math.Hypot(x, y)) || m.Points[0].Anomalous {
+		t.Errorf("first normal test image at (%g, %g) in pure Go, (%g, %g) in the card", x, y, m.Points[0].X, m.Points[0].Y)
+	}
+	t.Logf("latent map: %d points, the plane holds %.1f%% of the variance", len(m.Points), 100*(m.Variance[0]+m.Variance[1])/m.TotalVariance)
 }
 
 func kinds(events []Event) []string {

@@ -64,6 +64,7 @@ type checkPage struct {
 
 func (p *checkPage) OnMount(ctx app.Context) {
 	p.gen = new(atomic.Int64)
+	forgetSubjects() // the teaching view explains files of this page's batch only
 	p.modelStatus = modelLoading
 	p.modelMessage = "Starting…"
 	if !app.IsClient {
@@ -292,6 +293,7 @@ func (p *checkPage) submit(ctx app.Context, f fileRef) {
 					it.Raw, it.Score, it.Anomalous = r.Raw, r.Score, r.Anomalous
 					it.InputURL, it.ReconURL, it.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
 					p.batch.keepLatents(it.ID, r.Latents)
+					rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: f.handle, Model: m, Raw: r.Raw, Anomalous: r.Anomalous})
 				}
 				p.batch.set(it)
 				p.batchLast = time.Now()

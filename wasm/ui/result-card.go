@@ -9,8 +9,8 @@ import (
 
 // resultCard shows one file: what the model saw, what it reconstructed, where the two
 // differ, and the score against the threshold. Its data-* attributes carry the exact
-// numbers for tests and scripts. (A later issue adds an "explain" link to the teaching
-// view here.)
+// numbers for tests and scripts. Its "How is this scored?" link opens the teaching
+// view on the same file.
 type resultCard struct {
 	app.Compo
 
@@ -60,6 +60,7 @@ func (c *resultCard) Render() app.UI {
 				app.Dt().Text("threshold"), app.Dd().Text(strconv.FormatFloat(it.Threshold, 'f', 4, 64)),
 			),
 			app.P().Class("verdict").Text(map[bool]string{true: "Anomalous", false: "Normal"}[it.Anomalous]),
+			app.A().Class("explain").Href(PathTeach+"?id="+strconv.Itoa(it.ID)).Text("How is this scored?"),
 		)
 }
 

@@ -2,6 +2,8 @@ package httpserver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ganomaly-go/ganomaly-go/server/jobs"
 	"github.com/ganomaly-go/ganomaly-go/server/webapp"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/weights"
@@ -32,20 +36,38 @@ type Options struct {
 	// Logger receives the access log and the catalog's messages (default slog.Default()).
 	Logger *slog.Logger
 
+	// Training jobs (see jobs.go) run when ModelsDir is set, unless NoTraining.
+	NoTraining bool
+	// Device is the device jobs train on: auto (default), cpu, cuda or cuda:N.
+	Device string
+	// Token is what starting, cancelling and resuming jobs need as a bearer token;
+	// empty: New generates one (read it with Server.Token).
+	Token string
+	// Heartbeat is the interval of an event stream's keep-alive comments (default 15 s).
+	Heartbeat time.Duration
+
 	// DefaultWeights and DefaultCard replace the embedded default model (tests).
 	DefaultWeights, DefaultCard []byte
 	// WebFS replaces WebDir (tests).
 	WebFS fs.FS
 }
 
-// Server is the HTTP server of ganomaly: the browser app, the model list and the
-// weights. Training endpoints join it in a later issue.
+// Server is the HTTP server of ganomaly: the browser app, the model list, the weights
+// and the training jobs.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
 	catalog *catalog
 	web     *webapp.App
 	handler http.Handler
+
+	jobs      *jobs.Manager // nil: this server does not train
+	token     string
+	heartbeat time.Duration
+	// closing is closed by Close: event streams end.
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New checks the default model, the models folder and the web folder, and builds the
@@ -67,9 +89,58 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpserver: %w", err)
 	}
-	s := &Server{opts: opts, log: log, catalog: cat, web: web}
+	s := &Server{opts: opts, log: log, catalog: cat, web: web, token: opts.Token, heartbeat: opts.Heartbeat,
+		closing: make(chan struct{})}
+	if s.heartbeat <= 0 {
+		s.heartbeat = defaultHeartbeat
+	}
+	if opts.ModelsDir != "" && !opts.NoTraining {
+		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, Logger: log}); err != nil {
+			return nil, fmt.Errorf("httpserver: %w", err)
+		}
+		if s.token == "" {
+			if s.token, err = NewToken(); err != nil {
+				return nil, fmt.Errorf("httpserver: %w", err)
+			}
+		}
+	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// NewToken returns a random token for the training endpoints: 128 bits in hex.
+func NewToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Token is the bearer token that starting, cancelling and resuming jobs need; empty
+// when the server does not train.
+func (s *Server) Token() string {
+	if s.jobs == nil {
+		return ""
+	}
+	return s.token
+}
+
+// Training reports whether the server runs training jobs.
+func (s *Server) Training() bool { return s.jobs != nil }
+
+// Close interrupts the running training job (it can be resumed at the next start; its
+// checkpoint stays), marks the queued ones interrupted, ends the event streams, and
+// waits for the job to have stopped or ctx to be done. Serve calls it at shutdown;
+// a server used only through Handler must call it itself.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		if s.jobs != nil {
+			s.closeErr = s.jobs.Close(ctx)
+		}
+		close(s.closing)
+	})
+	return s.closeErr
 }
 
 // routes uses the standard library's ServeMux: since Go 1.22 its patterns match
@@ -82,6 +153,7 @@ func (s *Server) routes() http.Handler {
 	// and the handler takes the extension off. GET also matches HEAD.
 	mux.HandleFunc("GET "+api.WeightsPrefix+"{file}", s.serveWeights)
 	mux.HandleFunc(api.WeightsPrefix+"{file}", methodNotAllowed("GET, HEAD"))
+	s.jobRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API endpoint %s; see %s", r.URL.Path, api.ModelsPath))
 	})
@@ -128,12 +200,20 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		s.Close(cctx) // a running job is interrupted, resumable at the next start
 		return fmt.Errorf("httpserver: %w", err)
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down", "grace", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// The running job first: it stops between two steps and is saved as interrupted,
+	// and its end event ends the event streams, which Shutdown would otherwise wait for.
+	if err := s.Close(sctx); err != nil {
+		s.log.Error("training job did not stop in time", "err", err)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		return fmt.Errorf("httpserver: shutdown: %w", err)

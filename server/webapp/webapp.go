@@ -94,7 +94,7 @@ func New(opts Options) (*App, error) {
 	for _, name := range requiredAssets {
 		if _, ok := assets[name]; !ok {
 			if strings.HasSuffix(name, ".wasm") {
-				return nil, fmt.Errorf("webapp: web/%s is missing: build the browser app first: %s", name, BuildCommands)
+				return nil, fmt.Errorf("webapp: web/%s is missing: build the browser app first (make web, or: %s)", name, BuildCommands)
 			}
 			return nil, fmt.Errorf("webapp: web/%s is missing from the web folder", name)
 		}

@@ -61,7 +61,8 @@ type Model struct {
 	// NormalizedThreshold is the threshold on the [0, 1] scale of the score.
 	NormalizedThreshold float64          `json:"normalized_threshold"`
 	Provenance          model.Provenance `json:"provenance"`
-	// Card is the model card published beside the weights (<name>.json), verbatim.
+	// Card is the model card published beside the weights (<name>.json), verbatim;
+	// model/card.Parse reads it.
 	Card json.RawMessage `json:"card,omitempty"`
 }
 
@@ -83,6 +84,8 @@ type Error struct {
 	// "version_gone", "not_found", "method_not_allowed".
 	Code    string `json:"code"`
 	Message string `json:"error"`
+	// Field names the request field that was refused (a job's "epochs"), when one was.
+	Field string `json:"field,omitempty"`
 }
 
 // MaxNameLen bounds a model name.

@@ -33,6 +33,10 @@ func (h *appHeader) Render() app.UI {
 			app.Span().Class("brand-name").Text("GANomaly"),
 			app.Span().Class("brand-tag").Text("anomaly check in your browser"),
 		),
+		app.Nav().Class("topnav").Body(
+			app.A().Href(PathCheck).ID("nav-check").Text("Check"),
+			app.A().Href(PathTrain).ID("nav-train").Text("Train"),
+		),
 		app.Span().Class("net "+status).ID("net-status").DataSet("online", h.Online).Title(label).Body(
 			app.Span().Class("dot"),
 			app.Text(status),

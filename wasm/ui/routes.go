@@ -7,14 +7,16 @@ import "github.com/maxence-charriere/go-app/v9/pkg/app"
 const (
 	// PathCheck is the page that scores dropped images.
 	PathCheck = "/"
-	// Later pages go here, each in its own kebab-case file:
-	//   "/teach": how z = G_E(x) and ẑ = E(x̂) become the score (a card's "explain" link);
+	// Later pages go here, each in its own kebab-case file (PathTeach, the teaching
+	// view, is in teach-page.go):
 	//   "/train": the training dashboard of the native server.
 )
 
 // Routes registers every page with go-app. The server and the wasm client both call it.
 func Routes() {
 	app.Route(PathCheck, &checkPage{})
+	app.Route(PathTeach, &teachPage{})
+	app.Route(PathTrain, &trainPage{}) // train-page.go
 }
 
 // Files of the kernel worker under the server's /web/ folder (see wasm/worker and

@@ -2,23 +2,44 @@ package main
 
 import (
 	"fmt"
-	"github.com/spf13/cobra"
 	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
 )
 
 func newServeCmd() *cobra.Command {
-	o := httpserver.Options{Addr: ":8080", ModelsDir: "runs", WebDir: "web"}
+	o := httpserver.Options{Addr: ":8080", ModelsDir: "runs", WebDir: "web", Device: "auto"}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the browser app, the model list and the weights files",
 		Long: `Serve the browser app and every valid weights file in --models-dir (with its model
 card), beside the embedded default model. Models published into the folder appear
-without a restart. Stops gracefully on Ctrl-C or SIGTERM.`,
+without a restart.
+
+Training jobs: the app's Train page (and POST /api/jobs) trains models on the server,
+one at a time on --device, each in <models-dir>/jobs/<id>/, and publishes each
+finished model into --models-dir. Starting and cancelling a job needs a token: the
+server prints the one it generated at start, unless --token or $GANOMALY_TOKEN set one.
+
+Stops gracefully on Ctrl-C or SIGTERM: a running job is interrupted (its checkpoint
+stays) and can be resumed from the Train page after the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Version = version
+			if o.Token == "" {
+				o.Token = os.Getenv(envToken) // not the flag's default: help would print it
+			}
+			if o.ModelsDir != "" {
+				// A first start (a fresh clone has no runs/) gets an empty folder for
+				// the models it will train, rather than an error.
+				if err := os.MkdirAll(o.ModelsDir, 0o755); err != nil {
+					return fmt.Errorf("serve: models folder: %w", err)
+				}
+			}
 			s, err := httpserver.New(o)
 			if err != nil {
 				return err
@@ -28,14 +49,29 @@ without a restart. Stops gracefully on Ctrl-C or SIGTERM.`,
 				return fmt.Errorf("serve: %w (is another server on that port? choose one with --addr :PORT)", err)
 			}
 			cmd.Printf("ganomaly %s: open %s in a browser (models from %q; Ctrl-C stops)\n", version, browserURL(ln.Addr()), o.ModelsDir)
+			switch tok := s.Token(); {
+			case tok != "" && o.Token == "":
+				cmd.Printf("training token (the Train page asks for it once; keep it private):\n  %s\n", tok)
+			case tok != "":
+				cmd.Printf("training token: the one set by --token or $%s (the Train page asks for it once)\n", envToken)
+			}
+			if s.Training() {
+				cmd.Printf("training on device %q; jobs in %s\n", o.Device, filepath.Join(o.ModelsDir, "jobs"))
+			}
 			return s.ServeListener(cmd.Context(), ln)
 		},
 	}
 	cmd.Flags().StringVar(&o.Addr, "addr", o.Addr, "address to listen on")
 	cmd.Flags().StringVar(&o.ModelsDir, "models-dir", o.ModelsDir, "folder of published models (<name>.safetensors and <name>.json); empty: the default model only")
 	cmd.Flags().StringVar(&o.WebDir, "web-dir", o.WebDir, "folder of the built browser files")
+	cmd.Flags().StringVar(&o.Device, "device", o.Device, "device of training jobs: auto, cpu, cuda or cuda:N")
+	cmd.Flags().StringVar(&o.Token, "token", o.Token, "bearer token that starting and cancelling training jobs need (default: $"+envToken+", else a random one, printed at start)")
+	cmd.Flags().BoolVar(&o.NoTraining, "no-training", false, "serve models only: no training jobs")
 	return cmd
 }
+
+// envToken names the environment variable that sets the training token.
+const envToken = "GANOMALY_TOKEN"
 
 // browserURL is the address a person can click: a wildcard listen address
 // (":8080", "0.0.0.0:8080", "[::]:8080") is reachable as localhost.

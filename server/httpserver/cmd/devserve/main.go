@@ -29,7 +29,8 @@ func main() {
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv, err := httpserver.New(httpserver.Options{Addr: *addr, ModelsDir: *models, WebDir: *web, Version: *version, Logger: log})
+	srv, err := httpserver.New(httpserver.Options{Addr: *addr, ModelsDir: *models, WebDir: *web, Version: *version, Logger: log,
+		NoTraining: true}) // the training page says so; `ganomaly serve` trains
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devserve:", err)
 		os.Exit(1)

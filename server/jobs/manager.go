@@ -1,0 +1,505 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ganomaly-go/ganomaly-go/server/torch"
+	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// Errors of the Manager's methods, to be told apart with errors.Is.
+var (
+	ErrNotFound = errors.New("no such job")
+	// ErrConflict: the job's state does not allow what was asked (cancel a finished
+	// job, resume one that was not interrupted).
+	ErrConflict  = errors.New("not possible in the job's state")
+	ErrQueueFull = errors.New("the queue is full")
+	ErrClosed    = errors.New("the job manager is shut down")
+)
+
+// Causes of a running job's cancellation.
+var (
+	errCancelled = errors.New("cancelled by a user")
+	errShutdown  = errors.New("the server is shutting down")
+)
+
+// Options configure a Manager.
+type Options struct {
+	// ModelsDir is where succeeded jobs publish their models; the jobs live in its
+	// "jobs" subfolder.
+	ModelsDir string
+	// Device is the device jobs train on: "auto" (the default), "cpu", "cuda" or
+	// "cuda:N". One job runs at a time on it.
+	Device string
+	// Limits replaces DefaultLimits(Device) (tests).
+	Limits *api.JobLimits
+	// Logger receives the jobs' starts and ends (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// JobsFolder is the subfolder of the models folder that holds the jobs.
+const JobsFolder = "jobs"
+
+// Manager queues training jobs and runs them one at a time. Its methods may be called
+// from any goroutine.
+type Manager struct {
+	modelsDir, dir, device string
+	limits                 api.JobLimits
+	log                    *slog.Logger
+
+	mu      sync.Mutex
+	jobs    map[string]*job
+	queue   []*job
+	running *job
+	closed  bool
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	// worker is the device's libtorch thread, started with the first job; only the
+	// dispatcher goroutine uses it, and Close closes it after the dispatcher ends.
+	worker *torch.Worker
+}
+
+// job is a job and its event log, guarded by Manager.mu.
+type job struct {
+	api.Job
+	dir    string
+	events []api.JobEvent
+	// changed is closed and replaced at each new event, waking every stream.
+	changed    chan struct{}
+	cancel     context.CancelCauseFunc
+	cancelling bool
+}
+
+// Open loads the jobs of o.ModelsDir (marking those a stopped server left queued or
+// running as interrupted) and starts the queue. Close stops it.
+func Open(o Options) (*Manager, error) {
+	if o.ModelsDir == "" {
+		return nil, errors.New("jobs: a models folder is needed to publish trained models")
+	}
+	if o.Device == "" {
+		o.Device = "auto"
+	}
+	if err := train.ValidateDevice(o.Device); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	m := &Manager{
+		modelsDir: o.ModelsDir, dir: filepath.Join(o.ModelsDir, JobsFolder), device: o.Device,
+		log:  o.Logger,
+		jobs: map[string]*job{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if o.Limits != nil {
+		m.limits = *o.Limits
+	} else {
+		m.limits = DefaultLimits(o.Device)
+	}
+	if err := m.load(); err != nil {
+		return nil, err
+	}
+	go m.loop()
+	return m, nil
+}
+
+// Limits are the server's limits and defaults for a request.
+func (m *Manager) Limits() api.JobLimits { return m.limits }
+
+// Submit checks a request and queues it. A refused request is a *RequestError.
+func (m *Manager) Submit(req api.JobRequest) (api.Job, error) {
+	if err := Validate(req, m.limits, m.device); err != nil {
+		return api.Job{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return api.Job{}, ErrClosed
+	}
+	if len(m.queue) >= m.limits.MaxQueued {
+		return api.Job{}, fmt.Errorf("%w: %d jobs are waiting; try again when one has started", ErrQueueFull, len(m.queue))
+	}
+	id, err := m.newID()
+	if err != nil {
+		return api.Job{}, err
+	}
+	j := &job{Job: api.Job{ID: id, State: api.JobQueued, Request: req, Created: now(), Epochs: []api.EpochFigures{}},
+		dir: filepath.Join(m.dir, id), changed: make(chan struct{})}
+	if err := os.MkdirAll(j.dir, 0o755); err != nil {
+		return api.Job{}, fmt.Errorf("jobs: cannot create the job's folder: %w", err)
+	}
+	m.jobs[id] = j
+	m.enqueueLocked(j)
+	m.log.Info("job queued", "job", id, "dataset", req.Dataset, "class", req.AnomalyClass, "epochs", req.Epochs)
+	return m.snapshotLocked(j), nil
+}
+
+// enqueueLocked puts a job at the end of the queue, says so in its events and wakes
+// the dispatcher.
+func (m *Manager) enqueueLocked(j *job) {
+	j.State = api.JobQueued
+	m.queue = append(m.queue, j)
+	m.addEventLocked(j, api.JobEvent{Kind: api.EventState, State: api.JobQueued, Message: "waiting for the device"})
+	m.saveLocked(j)
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (m *Manager) newID() (string, error) {
+	for {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		id := hex.EncodeToString(b[:])
+		if _, taken := m.jobs[id]; !taken {
+			if _, err := os.Stat(filepath.Join(m.dir, id)); errors.Is(err, os.ErrNotExist) {
+				return id, nil
+			}
+		}
+	}
+}
+
+// List returns every job, newest first.
+func (m *Manager) List() []api.Job {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]api.Job, 0, len(m.jobs))
+	for _, j := range m.jobs {
+		out = append(out, m.snapshotLocked(j))
+	}
+	slices.SortFunc(out, func(a, b api.Job) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return compareStrings(b.ID, a.ID)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Get returns one job.
+func (m *Manager) Get(id string) (api.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	if !ok {
+		return api.Job{}, fmt.Errorf("%w %q", ErrNotFound, id)
+	}
+	return m.snapshotLocked(j), nil
+}
+
+// snapshotLocked copies a job for a caller: the copy shares nothing that changes.
+func (m *Manager) snapshotLocked(j *job) api.Job {
+	out := j.Job
+	out.Epochs = slices.Clone(j.Epochs)
+	if out.Epochs == nil {
+		out.Epochs = []api.EpochFigures{}
+	}
+	out.QueuePosition = 0
+	if i := slices.Index(m.queue, j); i >= 0 {
+		out.QueuePosition = i + 1
+	}
+	return out
+}
+
+// Cancel stops a job: a queued one leaves the queue, a running one stops between two
+// steps (Cancel waits up to wait for it). Cancelling a job that has ended, or that is
+// being cancelled already, is an ErrConflict.
+func (m *Manager) Cancel(id string, wait time.Duration) (api.Job, error) {
+	m.mu.Lock()
+	j, ok := m.jobs[id]
+	if !ok {
+		m.mu.Unlock()
+		return api.Job{}, fmt.Errorf("%w %q", ErrNotFound, id)
+	}
+	switch {
+	case j.State == api.JobQueued:
+		m.queue = slices.DeleteFunc(m.queue, func(q *job) bool { return q == j })
+		m.endLocked(j, api.JobCancelled, errCancelled.Error())
+	case j.State == api.JobInterrupted:
+		m.endLocked(j, api.JobCancelled, errCancelled.Error())
+	case j.State == api.JobRunning && !j.cancelling:
+		j.cancelling = true
+		j.cancel(errCancelled)
+		m.log.Info("job cancelling", "job", id)
+	case j.State == api.JobRunning:
+		m.mu.Unlock()
+		return api.Job{}, fmt.Errorf("%w: job %s is being cancelled already", ErrConflict, id)
+	default:
+		m.mu.Unlock()
+		return api.Job{}, fmt.Errorf("%w: job %s has already ended (%s)", ErrConflict, id, j.State)
+	}
+	deadline := time.After(wait)
+	for !j.State.Ended() {
+		changed := j.changed
+		m.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline:
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.snapshotLocked(j), nil
+		}
+		m.mu.Lock()
+	}
+	defer m.mu.Unlock()
+	return m.snapshotLocked(j), nil
+}
+
+// Resume queues an interrupted job again; it continues from its checkpoint when it has
+// one.
+func (m *Manager) Resume(id string) (api.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	switch {
+	case !ok:
+		return api.Job{}, fmt.Errorf("%w %q", ErrNotFound, id)
+	case m.closed:
+		return api.Job{}, ErrClosed
+	case j.State != api.JobInterrupted:
+		return api.Job{}, fmt.Errorf("%w: only an interrupted job can be resumed; job %s is %s", ErrConflict, id, j.State)
+	case len(m.queue) >= m.limits.MaxQueued:
+		return api.Job{}, fmt.Errorf("%w: %d jobs are waiting", ErrQueueFull, len(m.queue))
+	}
+	j.Resumable, j.Error, j.Finished = false, "", time.Time{}
+	m.enqueueLocked(j)
+	m.log.Info("job resumed", "job", id, "from_checkpoint", j.Checkpoint)
+	return m.snapshotLocked(j), nil
+}
+
+// Close interrupts the running job (its checkpoint stays) and every queued one, and
+// waits until the running one has stopped and been saved, or ctx is done.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	if !m.closed {
+		m.closed = true
+		for _, j := range m.queue {
+			m.endLocked(j, api.JobInterrupted, "the server stopped before the job started")
+		}
+		m.queue = nil
+		if j := m.running; j != nil {
+			j.cancel(errShutdown)
+		}
+		close(m.stop)
+	}
+	m.mu.Unlock()
+	select {
+	case <-m.done:
+	case <-ctx.Done():
+		return fmt.Errorf("jobs: the running job did not stop in time: %w", ctx.Err())
+	}
+	if m.worker != nil {
+		m.worker.Close()
+	}
+	return nil
+}
+
+// loop is the dispatcher: it runs the queue's jobs one after the other.
+func (m *Manager) loop() {
+	defer close(m.done)
+	for {
+		if j, ctx := m.next(); j != nil {
+			m.run(ctx, j)
+			continue
+		}
+		select {
+		case <-m.wake:
+		case <-m.stop:
+			return
+		}
+	}
+}
+
+// next takes the first job off the queue and marks it running, under one lock so
+// that a Cancel sees it either queued or running, never in between.
+func (m *Manager) next() (*job, context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || len(m.queue) == 0 {
+		return nil, nil
+	}
+	j := m.queue[0]
+	m.queue = m.queue[1:]
+	ctx, cancel := context.WithCancelCause(context.Background())
+	j.cancel, j.cancelling = cancel, false
+	j.State, j.Started, j.Error = api.JobRunning, now(), ""
+	msg := "started"
+	if j.Checkpoint && fileExists(train.CheckpointPath(j.dir)) {
+		msg = "resumed from the checkpoint of its last finished epoch"
+	}
+	m.addEventLocked(j, api.JobEvent{Kind: api.EventState, State: api.JobRunning, Message: msg})
+	m.saveLocked(j)
+	m.running = j
+	return j, ctx
+}
+
+func (m *Manager) run(ctx context.Context, j *job) {
+	defer j.cancel(nil)
+	m.mu.Lock()
+	req := j.Request
+	resume := j.Checkpoint && fileExists(train.CheckpointPath(j.dir))
+	m.mu.Unlock()
+
+	o := TrainOptions(req, m.device)
+	o.CheckpointDir, o.Resume, o.LogEvery = j.dir, resume, logEvery(o)
+	if m.worker == nil {
+		m.worker = torch.NewWorker()
+	}
+	start := time.Now()
+	m.log.Info("job running", "job", j.ID, "resume", resume)
+	res, err := train.RunOn(ctx, m.worker, o, func(e train.Event) { m.onEvent(j, e) })
+	var name string
+	if err == nil {
+		name, err = m.publish(j, res)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.running = nil
+	cause := context.Cause(ctx)
+	switch {
+	case err == nil:
+		j.Model = name
+		j.TestAUC = res.Test.AUC
+		m.endLocked(j, api.JobSucceeded, "")
+		m.log.Info("job succeeded", "job", j.ID, "model", name, "took", time.Since(start).Round(time.Millisecond), "test_auc", res.Test.AUC)
+	case errors.Is(cause, errShutdown):
+		m.endLocked(j, api.JobInterrupted, interruptedMessage(j))
+		m.log.Info("job interrupted", "job", j.ID, "checkpoint", j.Checkpoint)
+	case errors.Is(cause, errCancelled):
+		m.endLocked(j, api.JobCancelled, errCancelled.Error())
+		m.log.Info("job cancelled", "job", j.ID)
+	default:
+		m.endLocked(j, api.JobFailed, err.Error())
+		m.log.Warn("job failed", "job", j.ID, "err", err)
+	}
+}
+
+// interruptedMessage says where an interrupted job stands and what resuming does.
+func interruptedMessage(j *job) string {
+	msg := fmt.Sprintf("the server stopped while the job ran (step %d of %d)", j.Progress.Iteration, j.Progress.Iterations)
+	if n := len(j.Epochs); n > 0 && fileExists(train.CheckpointPath(j.dir)) {
+		return msg + fmt.Sprintf("; resuming continues after epoch %d", j.Epochs[n-1].Epoch)
+	}
+	return msg + "; no epoch had finished, so resuming starts it again"
+}
+
+// endLocked puts a job in a final (or interrupted) state and emits its end event.
+func (m *Manager) endLocked(j *job, state api.JobState, msg string) {
+	j.State, j.Finished, j.Error = state, now(), msg
+	j.cancelling = false
+	if state == api.JobInterrupted {
+		j.Resumable = true
+		j.Checkpoint = fileExists(train.CheckpointPath(j.dir))
+	} else {
+		j.Resumable = false
+	}
+	m.addEventLocked(j, api.JobEvent{Kind: api.EventEnd, State: state, Error: msg, Model: j.Model, TestAUC: j.TestAUC})
+	m.saveLocked(j)
+}
+
+// maxStepEvents bounds the step events of one job, so that its log (kept in memory and
+// replayed to every client) stays small whatever its length.
+const maxStepEvents = 1000
+
+// logEvery chooses the trainer's LogEvery so that a job logs at most about
+// maxStepEvents steps: every step of a short job, fewer of a long one. The number of
+// steps is estimated before the data is loaded, from the size of one class's train
+// normals in MNIST and Fashion-MNIST (about 6000).
+func logEvery(o train.Options) int {
+	n := o.Data.MaxTrain
+	if n == 0 || n > 6000 {
+		n = 6000
+	}
+	steps := o.Epochs * max(1, n/o.BatchSize)
+	if o.MaxIterations > 0 {
+		steps = min(steps, o.MaxIterations)
+	}
+	return max(1, steps/maxStepEvents)
+}
+
+// onEvent turns a trainer's event into the job's, on the worker's thread: it only
+// records and hands on.
+func (m *Manager) onEvent(j *job, e train.Event) {
+	ev := api.JobEvent{Epoch: e.Epoch, Epochs: e.Epochs, Iteration: e.Iteration, Iterations: e.Iterations, Message: e.Message}
+	if e.Kind == train.EventError {
+		// Errors reach the job's end event through RunOn's return, with the state
+		// that explains them (a cancelled job did not fail).
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := &j.Progress
+	p.Epochs, p.Iterations, p.Iteration = e.Epochs, e.Iterations, e.Iteration
+	if e.Label != "" {
+		j.Label = e.Label
+	}
+	switch e.Kind {
+	case train.EventStart:
+		ev.Kind = api.EventStart
+		p.Epoch = min(e.Epoch+1, e.Epochs)
+		// A run that starts again (no checkpoint) forgets the epochs it will redo.
+		j.Epochs = slices.DeleteFunc(j.Epochs, func(f api.EpochFigures) bool { return f.Epoch > e.Epoch })
+	case train.EventStep:
+		ev.Kind = api.EventStep
+		ev.ImagesPerSecond, ev.ETASeconds = e.ImagesPerSecond, e.ETA.Seconds()
+		if l := e.Losses; l != nil {
+			ev.Losses = &api.Losses{Adv: l.Adv, Con: l.Con, Enc: l.Enc, G: l.G, D: l.D}
+		}
+		p.Epoch, p.Losses, p.ImagesPerSecond, p.ETASeconds = e.Epoch, ev.Losses, ev.ImagesPerSecond, ev.ETASeconds
+	case train.EventEpoch:
+		ev.Kind = api.EventEpoch
+		f := api.EpochFigures{Epoch: e.Epoch, ValLoss: e.ValLoss, ValScore: e.ValScore, TestAUC: e.TestAUC, Best: e.Best}
+		ev.Figures = &f
+		j.Epochs = append(slices.DeleteFunc(j.Epochs, func(g api.EpochFigures) bool { return g.Epoch >= e.Epoch }), f)
+		// Each finished epoch has a checkpoint: from here on, a resume continues.
+		j.Checkpoint = true
+		p.Epoch = min(e.Epoch+1, e.Epochs)
+	case train.EventDone:
+		ev.Kind = api.EventDone
+		ev.TestAUC = e.TestAUC
+		p.Epoch, p.ETASeconds = e.Epoch, 0
+	default:
+		return // a kind this version does not know
+	}
+	if !e.Time.IsZero() {
+		ev.Time = e.Time.UTC()
+	}
+	m.addEventLocked(j, ev)
+	if e.Kind != train.EventStep { // steps are many; their figures are in the log
+		m.saveLocked(j)
+	}
+}
+
+func now() time.Time { return time.Now().UTC() }
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}

@@ -1,0 +1,157 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// jobByID finds a job of the list.
+func (p *trainPage) jobByID(id string) (api.Job, bool) {
+	for _, j := range p.jobs {
+		if j.ID == id {
+			return j, true
+		}
+	}
+	return api.Job{}, false
+}
+
+// describeRequest says what a job trains: "mnist, anomaly 2, 3 epochs, 32×32, honest".
+func describeRequest(r api.JobRequest) string {
+	return fmt.Sprintf("%s, anomaly class %d, %d epoch%s, %d×%d, %s protocol",
+		r.Dataset, r.AnomalyClass, r.Epochs, plural(r.Epochs), r.ImageSize, r.ImageSize, r.Protocol)
+}
+
+var trainConnLabel = map[trainConn]string{
+	trainConnConnecting:   "connecting…",
+	trainConnLive:         "live",
+	trainConnReconnecting: "connection lost: reconnecting (no event will be missed)",
+	trainConnEnded:        "finished",
+	trainConnFailed:       "this browser cannot follow the job (no EventSource)",
+}
+
+// renderLive is the job on show: progress, losses, validation figures, and what can be
+// done with it (cancel, resume, score with its model).
+func (p *trainPage) renderLive() app.UI {
+	t := &p.trace
+	if t.JobID == "" {
+		return app.Section().Class("train-live empty").ID("train-live").Body(
+			app.P().Class("note").Text("No training job yet: start one above, and watch it here."),
+		)
+	}
+	j, _ := p.jobByID(t.JobID)
+	state := t.State
+	if state == "" {
+		state = j.State
+	}
+	pr := t.Progress
+	frac := pr.Fraction()
+	if state == api.JobSucceeded {
+		frac = 1
+	}
+	return app.Section().Class("train-live state-"+string(state)).ID("train-live").
+		DataSet("job", t.JobID).DataSet("state", string(state)).DataSet("points", len(t.Steps)).
+		DataSet("epochs", len(t.Epochs)).DataSet("conn", string(p.conn)).DataSet("last-event", t.Last).Body(
+		app.Div().Class("train-live-head").Body(
+			app.H2().Body(app.Text("Job "), app.Code().Text(t.JobID)),
+			app.Span().Class("train-state "+string(state)).ID("train-state").Text(string(state)),
+			app.If(j.ID != "", app.P().Class("note").Text(describeRequest(j.Request))),
+		),
+		app.Div().Class("train-progress").Role("progressbar").Aria("valuemin", 0).Aria("valuemax", 100).
+			Aria("valuenow", int(frac*100)).Body(
+			app.Div().Class("train-progress-fill").Style("width", fmt.Sprintf("%.1f%%", frac*100)),
+		),
+		app.Ul().Class("train-figures").Body(
+			app.Li().Body(app.Span().Text("epoch "), app.B().Textf("%d / %d", max(pr.Epoch, 0), pr.Epochs)),
+			app.Li().Body(app.Span().Text("step "), app.B().ID("train-step").Textf("%d / %d", pr.Iteration, pr.Iterations)),
+			app.If(pr.ImagesPerSecond > 0, app.Li().Body(app.B().ID("train-rate").Textf("%.0f", pr.ImagesPerSecond), app.Span().Text(" images/s"))),
+			app.If(pr.ETASeconds > 0 && !state.Ended(), app.Li().Body(app.Span().Text("about "), app.B().ID("train-eta").Text(api.FormatETA(pr.ETASeconds)), app.Span().Text(" left"))),
+			app.If(p.conn != "", app.Li().Class("train-conn "+string(p.conn)).ID("train-conn").Text(trainConnLabel[p.conn])),
+		),
+		app.If(t.Message != "" && !state.Ended(), app.P().Class("note").Text(t.Message)),
+		app.Div().Class("train-charts").Body(
+			app.Range(trainSeries).Slice(func(i int) app.UI {
+				s := trainSeries[i]
+				return &trainChart{Key: s.Key, Label: s.Label, Points: t.curve(s.Value), XMax: pr.Iterations}
+			}),
+		),
+		app.If(len(t.Epochs) > 0, p.renderEpochs()),
+		app.If(state == api.JobFailed || state == api.JobCancelled || state == api.JobInterrupted,
+			app.P().Class("train-error").ID("train-error").Text(t.Error)),
+		app.If(state == api.JobSucceeded && t.Model != "",
+			app.Div().Class("train-published").ID("train-published").DataSet("model", t.Model).Body(
+				app.P().Body(
+					app.Text("Published as "), app.Code().Text(t.Model),
+					app.If(t.TestAUC > 0, app.Textf(" (test AUC %.3f)", t.TestAUC)),
+					app.Text(": it is in the model picker."),
+				),
+				app.Button().Class("button primary").ID("score-with-model").Disabled(p.modelsReady != t.Model).
+					Text("Score images with it").
+					OnClick(func(ctx app.Context, e app.Event) { p.scoreWith(ctx, t.Model) }),
+			),
+		),
+		app.Div().Class("train-live-actions").Body(
+			app.If(state == api.JobQueued || state == api.JobRunning,
+				app.Button().Class("button").ID("cancel-job").Text("Cancel").
+					OnClick(func(ctx app.Context, e app.Event) { p.act(ctx, "DELETE", api.JobURL(t.JobID), t.JobID) }),
+			),
+			app.If(state == api.JobInterrupted,
+				app.Button().Class("button primary").ID("resume-job").Text("Resume").
+					OnClick(func(ctx app.Context, e app.Event) { p.act(ctx, "POST", api.JobResumeURL(t.JobID), t.JobID) }),
+			),
+		),
+	)
+}
+
+// renderEpochs tabulates the figures of each finished epoch.
+func (p *trainPage) renderEpochs() app.UI {
+	eps := p.trace.Epochs
+	paper := false
+	for _, e := range eps {
+		paper = paper || e.TestAUC > 0
+	}
+	return app.Table().Class("train-epochs").ID("train-epochs").Body(
+		app.THead().Body(app.Tr().Body(
+			app.Th().Text("epoch"),
+			app.If(paper, app.Th().Text("test AUC (paper protocol)")).Else(
+				app.Th().Text("validation |x̂ − x|"), app.Th().Text("mean validation score")),
+			app.Th().Text(""),
+		)),
+		app.TBody().Body(app.Range(eps).Slice(func(i int) app.UI {
+			e := eps[i]
+			return app.Tr().Body(
+				app.Td().Text(e.Epoch),
+				app.If(paper, app.Td().Textf("%.4f", e.TestAUC)).Else(
+					app.Td().Textf("%.4f", e.ValLoss), app.Td().Textf("%.3g", e.ValScore)),
+				app.Td().Text(map[bool]string{true: "best so far", false: ""}[e.Best]),
+			)
+		})),
+	)
+}
+
+// renderJobs lists the server's jobs; a click shows one.
+func (p *trainPage) renderJobs() app.UI {
+	if len(p.jobs) == 0 {
+		return app.Text("")
+	}
+	return app.Section().Class("train-jobs").ID("job-list").Body(
+		app.H2().Text("Jobs"),
+		app.Ul().Body(app.Range(p.jobs).Slice(func(i int) app.UI {
+			j := p.jobs[i]
+			label := describeRequest(j.Request)
+			if j.Model != "" {
+				label += " → " + j.Model
+			}
+			return app.Li().Class("train-job").DataSet("job", j.ID).DataSet("state", string(j.State)).
+				DataSet("shown", j.ID == p.trace.JobID).Body(
+				app.Button().Class("button subtle").Body(
+					app.Code().Text(j.ID),
+					app.Span().Class("train-state "+string(j.State)).Text(string(j.State)),
+					app.Span().Class("train-job-label").Text(label),
+				).OnClick(func(ctx app.Context, e app.Event) { p.follow(ctx, j.ID) }),
+			)
+		})),
+	)
+}

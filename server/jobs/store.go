@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
@@ -76,37 +77,11 @@ func appendLine(path string, v any) error {
 func (m *Manager) saveLocked(j *job) {
 	b, err := json.MarshalIndent(j.Job, "", "  ")
 	if err == nil {
-		err = writeFileAtomic(filepath.Join(j.dir, jobFile), append(b, '\n'))
+		err = atomicfile.WriteFile(filepath.Join(j.dir, jobFile), append(b, '\n'))
 	}
 	if err != nil {
 		m.log.Error("cannot save a job's state", "job", j.ID, "err", err)
 	}
-}
-
-// writeFileAtomic writes a temporary file beside path, syncs it and renames it over
-// path, so that a reader (or a restart after a crash) sees the old file or the new one,
-// never half of one.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // load reads every job folder. A job a stopped server left queued or running becomes

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 )
 
 const (
@@ -235,5 +237,6 @@ replace %s %s => %s
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return false, err
 	}
-	return true, os.WriteFile(path, []byte(content), 0o644)
+	// Atomic: a go.work cut short by a kill would break every build of the repository.
+	return true, atomicfile.WriteFile(path, []byte(content))
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
@@ -94,11 +95,7 @@ func run(weightsPath, cardPath, out, dataDir string) error {
 	if err != nil {
 		return err
 	}
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, append(nb, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, out)
+	return atomicfile.WriteFile(out, append(nb, '\n'))
 }
 
 // testSplitOptions rebuilds the data options of the model's test split.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/server/jobs"
 	"github.com/ganomaly-go/ganomaly-go/server/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
@@ -335,7 +336,7 @@ func TestJobRefusals(t *testing.T) {
 	var list api.JobList
 	mustUnmarshal(t, b, &list)
 	if resp.StatusCode != 200 || len(list.Jobs) != 0 || list.Limits.MaxEpochs != 50 || list.Limits.MaxImageSize != 64 ||
-		list.Limits.MaxWidth != 64 || strings.Join(list.Limits.Datasets, ",") != "mnist,fashion-mnist" || list.Limits.Defaults.Epochs != 15 {
+		list.Limits.MaxWidth != 64 || strings.Join(list.Limits.Datasets, ",") != "mnist,fashion-mnist" || list.Limits.Defaults.Epochs != jobs.CPUDefaultEpochs || list.Limits.Defaults.Width != jobs.CPUDefaultWidth {
 		t.Errorf("list: %d %s", resp.StatusCode, b)
 	}
 	resp, b = js.do(t, "GET", api.JobLimitsPath, "", nil)

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sugarme/gotch"
+
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/server/torch"
 	"github.com/ganomaly-go/ganomaly-go/server/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
@@ -24,9 +27,22 @@ const (
 	MaxQueued = 16
 )
 
+// Defaults of a job on a CPU: the official width 64 and 15 epochs take about three
+// hours on two cores, far too long for someone who opened the Train page to try it.
+// Width 16 for 3 epochs trains in about six minutes there and detects well (the
+// embedded default model is width 16, 4 epochs, test AUC 0.93). A GPU gets the
+// official settings.
+const (
+	CPUDefaultWidth  = 16
+	CPUDefaultEpochs = 3
+)
+
 // DefaultLimits are the limits and defaults of a server's jobs on device.
 func DefaultLimits(device string) api.JobLimits {
 	def := train.DefaultOptions()
+	if d, err := torch.SelectDevice(device); err == nil && d == gotch.CPU {
+		def.Config.Width, def.Epochs = CPUDefaultWidth, CPUDefaultEpochs
+	}
 	var sizes []int
 	for s := 16; s <= MaxImageSize; s *= 2 { // model.Config's rule: 16·2^k
 		sizes = append(sizes, s)

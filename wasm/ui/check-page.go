@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -32,7 +31,10 @@ const (
 	actionClear     = "ganomaly/clear"
 )
 
-// checkPage scores dropped images. It owns the state; its children only render it and
+// checkPage scores dropped images. The batch and the kernel workers are the
+// session's (check-store.go), so that they outlive the page: a batch keeps scoring
+// while the user reads the teaching view, and is shown again on return. The page
+// owns what it shows about the server and the browser; its children only render and
 // report clicks back as actions.
 type checkPage struct {
 	app.Compo
@@ -40,33 +42,17 @@ type checkPage struct {
 	online        bool
 	serverVersion string
 
-	models       []api.Model
-	modelsNote   string // why the list may be stale
-	model        api.Model
-	modelStatus  modelStatus
-	modelMessage string
-	cached       map[string]bool // weights URLs in Cache Storage
-	pool         *pool
+	models     []api.Model
+	modelsNote string          // why the list may be stale
+	cached     map[string]bool // weights URLs in Cache Storage
 
-	batch   batch
-	pending []fileRef // dropped before the model was ready
-	// gen counts Clears and model switches: results of an older generation are
-	// dropped, and so are its queued jobs.
-	gen        *atomic.Int64
-	byScore    bool
-	dragging   bool
-	batchStart time.Time
-	batchLast  time.Time
-	notice     string
+	dragging bool
+	notice   string
 
 	releases []func()
 }
 
 func (p *checkPage) OnMount(ctx app.Context) {
-	p.gen = new(atomic.Int64)
-	forgetSubjects() // the teaching view explains files of this page's batch only
-	p.modelStatus = modelLoading
-	p.modelMessage = "Starting…"
 	if !app.IsClient {
 		return
 	}
@@ -76,21 +62,26 @@ func (p *checkPage) OnMount(ctx app.Context) {
 			p.pickModel(ctx, name)
 		}
 	})
-	ctx.Handle(actionSort, func(app.Context, app.Action) { p.byScore = !p.byScore })
+	ctx.Handle(actionSort, func(app.Context, app.Action) { session.toggleSort() })
 	ctx.Handle(actionClear, func(app.Context, app.Action) { p.clear() })
 	ctx.Handle(actionExport, func(app.Context, app.Action) { p.export() })
+	// A second mount (go-app remounts on Back) replaces the first's listener; results
+	// that arrive while no page is mounted wait in the session.
+	p.releases = append(p.releases, session.attach(func() {
+		ctx.Dispatch(func(app.Context) {}) // re-render from the session
+	}))
 	def, haveDef := defaultModel()
 	stored := storedModels(ctx.LocalStorage())
 	p.models = mergeModels(def, haveDef, stored.Models)
 	p.serverVersion = stored.ServerVersion
 	var choice string
 	ctx.LocalStorage().Get(storeChoice, &choice)
-	if m, ok := choose(p.models, choice); ok {
-		p.model = m
-		p.loadModel(ctx)
+	if v := session.view(); v.model.URL != "" && v.status != modelFailed {
+		choice = v.model.Name // the session's model stays, loaded or loading
+	} else if m, ok := choose(p.models, choice); ok {
+		p.loadModel(ctx, m)
 	} else {
-		p.modelStatus = modelFailed
-		p.modelMessage = "No model is known yet: connect to the server once."
+		session.fail("No model is known yet: connect to the server once.")
 	}
 	p.refreshModels(ctx, choice)
 
@@ -102,7 +93,7 @@ func (p *checkPage) OnMount(ctx app.Context) {
 			ctx.Dispatch(func(ctx app.Context) {
 				p.online = online
 				if online {
-					p.refreshModels(ctx, p.model.Name)
+					p.refreshModels(ctx, session.view().model.Name)
 				}
 			})
 		}),
@@ -114,21 +105,18 @@ func (p *checkPage) OnMount(ctx app.Context) {
 				}
 			},
 			func(files []fileRef) {
-				ctx.Dispatch(func(ctx app.Context) { p.addFiles(ctx, files) })
+				ctx.Dispatch(func(ctx app.Context) { p.addFiles(files) })
 			}),
 	)
 }
 
+// OnDismount lets go of the browser's events; the batch and its workers stay with
+// the session.
 func (p *checkPage) OnDismount() {
 	for _, r := range p.releases {
 		r()
 	}
 	p.releases = nil
-	if p.pool != nil {
-		p.pool.close()
-		p.pool = nil
-	}
-	p.clear()
 }
 
 // refreshModels asks the server for its models; offline, the stored list stays.
@@ -152,42 +140,36 @@ func (p *checkPage) refreshModels(ctx app.Context, choice string) {
 			if list.ServerVersion != "" {
 				p.serverVersion = list.ServerVersion
 			}
-			// The model in use was republished or removed: switch when idle.
-			if m, ok := choose(p.models, choice); ok && m.URL != p.model.URL && !p.busy() && p.modelStatus != modelLoading {
-				p.model = m
-				p.loadModel(ctx)
+			// The model in use was republished or removed: switch when idle
+			// (loadModel refuses while busy or loading).
+			if m, ok := choose(p.models, choice); ok && m.URL != session.view().model.URL {
+				p.loadModel(ctx, m)
 			}
 		})
 	})
 }
 
-// busy reports whether files are waiting for a result.
-func (p *checkPage) busy() bool {
-	done, failed, total := p.batch.counts()
-	return done+failed < total
-}
-
 // pickModel switches to the model named name.
 func (p *checkPage) pickModel(ctx app.Context, name string) {
 	m, ok := choose(p.models, name)
-	// One load at a time: two would race to install their workers.
-	if !ok || m.URL == p.model.URL || p.busy() || p.modelStatus == modelLoading {
+	if !ok || m.URL == session.view().model.URL {
 		return
 	}
-	ctx.LocalStorage().Set(storeChoice, m.Name)
-	p.model = m
-	p.loadModel(ctx)
+	if p.loadModel(ctx, m) {
+		ctx.LocalStorage().Set(storeChoice, m.Name)
+	}
 }
 
-// loadModel fetches p.model's weights (Cache Storage first) and loads them into the
-// kernel workers, starting these on first use, while the weights download.
-func (p *checkPage) loadModel(ctx app.Context) {
-	m := p.model
-	pl := p.pool
-	p.gen.Add(1) // results of the previous model are not shown
-	p.modelStatus = modelLoading
-	p.modelMessage = "Loading " + m.Name + "…"
-	ctx.Async(func() {
+// loadModel fetches m's weights (Cache Storage first) and loads them into the
+// session's kernel workers, starting these on first use, while the weights download.
+// It reports false when the session refuses (a batch is running or a load is under
+// way). The load finishes in the session even when the page is gone meanwhile.
+func (p *checkPage) loadModel(ctx app.Context, m api.Model) bool {
+	pl, ok := session.beginLoad(m)
+	if !ok {
+		return false
+	}
+	go func() {
 		start := time.Now()
 		var poolErr error
 		started := make(chan struct{})
@@ -210,42 +192,27 @@ func (p *checkPage) loadModel(ctx app.Context) {
 		if err == nil {
 			err = pl.load(weights)
 		}
-		cached := cachedWeights()
-		ctx.Dispatch(func(ctx app.Context) {
-			p.cached = cached
-			if poolErr == nil {
-				p.pool = pl
-			}
-			if p.model.URL != m.URL {
-				return // switched meanwhile; that load reports
-			}
-			if err != nil {
-				p.modelStatus = modelFailed
-				p.modelMessage = err.Error()
-				// Files waiting for this model fail with its reason; otherwise the
-				// batch would never finish and the picker would stay locked.
-				for _, f := range p.pending {
-					if it, ok := p.batch.get(f.id); ok {
-						it.State, it.Err = itemFailed, "no model to score with: "+err.Error()
-						p.batch.set(it)
-					}
-				}
-				p.pending = nil
-				return
-			}
-			p.modelStatus = modelReady
+		var msg string
+		if err == nil {
 			from := "downloaded"
 			if fromCache {
 				from = "from this device's cache"
 			}
-			p.modelMessage = fmt.Sprintf("Ready: weights %s, %d kernel worker%s, %d ms.", from, pl.size(), plural(pl.size()), time.Since(start).Milliseconds())
-			pending := p.pending
-			p.pending = nil
-			for _, f := range pending {
-				p.submit(ctx, f)
-			}
-		})
-	})
+			msg = fmt.Sprintf("Ready: weights %s, %d kernel worker%s, %d ms.", from, pl.size(), plural(pl.size()), time.Since(start).Milliseconds())
+		}
+		if poolErr != nil {
+			pl = nil
+		}
+		t, files := session.endLoad(m, pl, msg, err)
+		for _, f := range files {
+			submit(t, f)
+		}
+		session.changed()
+		cached := cachedWeights()
+		ctx.Dispatch(func(app.Context) { p.cached = cached }) // dropped if the page is gone
+	}()
+	session.changed()
+	return true
 }
 
 // workerCount is how many kernel workers a batch gets: one per core, at most
@@ -253,109 +220,65 @@ func (p *checkPage) loadModel(ctx app.Context) {
 func workerCount() int { return max(1, min(hardwareConcurrency(), MaxWorkers)) }
 
 // addFiles gives each file a card and queues it.
-func (p *checkPage) addFiles(ctx app.Context, files []fileRef) {
-	if !p.busy() {
-		p.batchStart = time.Now()
+func (p *checkPage) addFiles(files []fileRef) {
+	t, submitNow := session.add(files)
+	for _, f := range submitNow {
+		submit(t, f)
 	}
-	for _, f := range files {
-		f.id = p.batch.add(f.name, f.size)
-		if p.modelStatus == modelFailed {
-			it, _ := p.batch.get(f.id)
-			it.State, it.Err = itemFailed, "no model to score with: "+p.modelMessage
-			p.batch.set(it)
-			continue
-		}
-		if p.modelStatus != modelReady {
-			p.pending = append(p.pending, f)
-			continue
-		}
-		p.submit(ctx, f)
-	}
+	session.changed()
 }
 
-func (p *checkPage) submit(ctx app.Context, f fileRef) {
-	gen, m, threshold := p.gen.Load(), p.model, p.model.NormalizedThreshold
-	p.pool.submit(job{
+// submit queues f on the session's workers; the result goes to the session, whether
+// a check page is mounted or not.
+func submit(t ticket, f fileRef) {
+	gen, m := t.gen, t.model
+	t.pool.submit(job{
 		file: f,
-		skip: func() bool { return p.gen.Load() != gen },
+		skip: func() bool { return session.stale(gen) },
 		done: func(r scoreResult) {
-			ctx.Dispatch(func(ctx app.Context) {
-				it, ok := p.batch.get(f.id)
-				if !ok || p.gen.Load() != gen {
-					revokeURLs(r.InputURL, r.ReconURL, r.HeatURL)
-					return
-				}
-				it.Model, it.ModelVersion, it.Threshold = m.Name, m.Version(), threshold
-				if r.Err != nil {
-					it.State, it.Err = itemFailed, r.Err.Error()
-				} else {
-					it.State = itemDone
-					it.Raw, it.Score, it.Anomalous = r.Raw, r.Score, r.Anomalous
-					it.InputURL, it.ReconURL, it.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
-					p.batch.keepLatents(it.ID, r.Latents)
-					rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: f.handle, Model: m, Raw: r.Raw, Anomalous: r.Anomalous})
-				}
-				p.batch.set(it)
-				p.batchLast = time.Now()
-			})
+			if !session.result(f.id, gen, m, f.handle, r) {
+				revokeURLs(r.InputURL, r.ReconURL, r.HeatURL)
+				return
+			}
+			session.changed()
 		},
 	})
 }
 
 // clear forgets the batch and frees its images.
 func (p *checkPage) clear() {
-	if p.gen != nil {
-		p.gen.Add(1)
-	}
-	for _, it := range p.batch.items {
-		revokeURLs(it.InputURL, it.ReconURL, it.HeatURL)
-	}
-	p.batch = batch{}
-	p.pending = nil
+	revokeURLs(session.clear()...)
 	p.notice = ""
-	// Jobs of the cleared batch are skipped by the workers, but a model switch waits
-	// for nothing now.
 }
 
 func (p *checkPage) export() {
-	if err := download("ganomaly-batch.csv", "text/csv", p.batch.csv(p.byScore)); err != nil {
+	if err := download("ganomaly-batch.csv", "text/csv", session.csv()); err != nil {
 		p.notice = "Cannot export: " + err.Error()
 	}
 }
 
-// rate is the batch's throughput so far, in images per second.
-func (p *checkPage) rate() float64 {
-	done, failed, _ := p.batch.counts()
-	d := p.batchLast.Sub(p.batchStart).Seconds()
-	if done+failed == 0 || d <= 0 {
-		return 0
-	}
-	return float64(done+failed) / d
-}
-
 func (p *checkPage) Render() app.UI {
-	done, failed, total := p.batch.counts()
-	view := p.batch.view(p.byScore)
+	v := session.view()
 	return app.Div().Class("app").Body(
 		&appHeader{Online: p.online},
 		app.Main().Class("check").Body(
 			&modelPicker{
 				Models:  p.models,
-				Current: p.model,
-				Status:  p.modelStatus,
-				Message: p.modelMessage,
+				Current: v.model,
+				Status:  v.status,
+				Message: v.message,
 				Note:    p.modelsNote,
 				Cached:  p.cached,
-				Locked:  p.busy() || p.modelStatus == modelLoading,
+				Locked:  v.done+v.failed < v.total || v.status == modelLoading,
 			},
-			&dropZone{Dragging: p.dragging, Ready: p.modelStatus == modelReady, InputID: fileInputID},
-			app.If(total > 0, &batchBar{
-				Done: done, Failed: failed, Total: total, Anomalous: p.batch.anomalous(),
-				Rate: p.rate(), ByScore: p.byScore,
+			&dropZone{Dragging: p.dragging, Ready: v.status == modelReady, InputID: fileInputID},
+			app.If(v.total > 0, &batchBar{
+				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.anomalous,
+				Rate: v.rate, ByScore: v.byScore,
 			}),
 			app.If(p.notice != "", app.P().Class("notice").Text(p.notice)),
 			app.Section().Class("cards").Aria("live", "polite").Body(
-				app.Range(view).Slice(func(i int) app.UI { return &resultCard{Item: view[i]} }),
+				app.Range(v.items).Slice(func(i int) app.UI { return &resultCard{Item: v.items[i]} }),
 			),
 		),
 		app.Footer().Class("footer").Body(

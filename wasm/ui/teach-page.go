@@ -24,7 +24,8 @@ const (
 )
 
 // teachPage explains one image. It runs the file again, in a kernel worker of its own
-// (the check page's pool is gone once this page opens): the worker sends back z, ẑ
+// (the check page's workers may still be scoring the batch, which outlives that page,
+// and may hold another model): the worker sends back z, ẑ
 // and the images, and everything else (the terms, their sum, the calibrated score) is
 // computed here with package model, from those codes. Running the model on the page
 // itself would be simpler but would link the kernels and image decoders into app.wasm

@@ -19,9 +19,9 @@ type teachSubject struct {
 	Anomalous bool
 }
 
-// subjects lives for the app's lifetime, outside any component: go-app creates a
-// fresh page component at each navigation, and the check page's batch is gone once
-// the teaching view opens. The check page forgets them when it mounts a new batch.
+// subjects lives for the app's lifetime, outside any component, as the check page's
+// batch does (check-store.go): go-app creates a fresh page component at each
+// navigation. Clearing the batch forgets them.
 var subjects struct {
 	mu   sync.Mutex
 	list []teachSubject

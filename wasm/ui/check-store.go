@@ -1,0 +1,267 @@
+package ui
+
+import (
+	"sync"
+	"time"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// checkSession is the check page's batch and the kernel workers that score it. It
+// lives for the app's lifetime, outside any component: go-app creates a fresh page
+// component at each navigation and dismounts the old one, so a batch kept in the
+// component was lost whenever the user opened the teaching view or the training
+// dashboard and came back. Results that arrive while no check page is mounted are
+// stored here and shown when one mounts again.
+//
+// Everything is guarded by mu: results arrive on the workers' goroutines, clicks on
+// the UI goroutine. The mounted page learns of changes through the function it
+// attached, which must only hand over to its own UI goroutine (ctx.Dispatch).
+type checkSession struct {
+	mu sync.Mutex
+
+	batch   batch
+	pending []fileRef // dropped before the model was ready
+	// gen counts Clears and model switches: results of an older generation are
+	// dropped, and so are its queued jobs.
+	gen        int64
+	byScore    bool
+	batchStart time.Time
+	batchLast  time.Time
+
+	model   api.Model
+	status  modelStatus
+	message string
+	started bool // a model was chosen once: a new page mount keeps it
+	pool    *pool
+
+	// listener is the mounted check page's; token tells an old page's detach from
+	// the current one's when mounts overlap.
+	listener func()
+	token    int
+}
+
+// session is the one check session of the page.
+var session = &checkSession{status: modelLoading, message: "Starting…"}
+
+// attach makes fn the one function told of changes, replacing any earlier page's,
+// and returns what detaches it. Detaching twice, or after another page attached,
+// does nothing.
+func (s *checkSession) attach(fn func()) (detach func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token++
+	tok := s.token
+	s.listener = fn
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.token == tok {
+			s.listener = nil
+		}
+	}
+}
+
+// changed tells the attached page, if any, outside the lock.
+func (s *checkSession) changed() {
+	s.mu.Lock()
+	fn := s.listener
+	s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// checkView is what the page renders, copied under the lock.
+type checkView struct {
+	items                          []item
+	done, failed, total, anomalous int
+	rate                           float64
+	byScore                        bool
+	model                          api.Model
+	status                         modelStatus
+	message                        string
+}
+
+func (s *checkSession) view() checkView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := checkView{items: s.batch.view(s.byScore), anomalous: s.batch.anomalous(), byScore: s.byScore,
+		model: s.model, status: s.status, message: s.message}
+	v.done, v.failed, v.total = s.batch.counts()
+	if d := s.batchLast.Sub(s.batchStart).Seconds(); v.done+v.failed > 0 && d > 0 {
+		v.rate = float64(v.done+v.failed) / d
+	}
+	return v
+}
+
+// busyLocked reports whether files are waiting for a result.
+func (s *checkSession) busyLocked() bool {
+	done, failed, total := s.batch.counts()
+	return done+failed < total
+}
+
+func (s *checkSession) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busyLocked()
+}
+
+// csv exports the batch in the order shown.
+func (s *checkSession) csv() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.batch.csv(s.byScore)
+}
+
+func (s *checkSession) toggleSort() {
+	s.mu.Lock()
+	s.byScore = !s.byScore
+	s.mu.Unlock()
+	s.changed()
+}
+
+// add gives each file a card and returns those to submit now, with the ticket to
+// submit them under; the others wait for the model or fail with the reason it has
+// none.
+func (s *checkSession) add(files []fileRef) (t ticket, submit []fileRef) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t = s.ticketLocked()
+	if !s.busyLocked() {
+		s.batchStart = time.Now()
+	}
+	for _, f := range files {
+		f.id = s.batch.add(f.name, f.size)
+		switch {
+		case s.status == modelFailed:
+			it, _ := s.batch.get(f.id)
+			it.State, it.Err = itemFailed, "no model to score with: "+s.message
+			s.batch.set(it)
+		case s.status != modelReady || s.pool == nil:
+			s.pending = append(s.pending, f)
+		default:
+			submit = append(submit, f)
+		}
+	}
+	return t, submit
+}
+
+// ticket is what jobs submitted together share: the workers, the model and the
+// generation they belong to.
+type ticket struct {
+	pool  *pool
+	model api.Model
+	gen   int64
+}
+
+func (s *checkSession) ticketLocked() ticket { return ticket{s.pool, s.model, s.gen} }
+
+// generation is the current generation.
+func (s *checkSession) generation() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+// stale reports whether a job of generation gen was overtaken by a Clear or a model
+// switch.
+func (s *checkSession) stale(gen int64) bool { return s.generation() != gen }
+
+// result stores one file's result when its generation and its item are still there;
+// it returns false when the result was dropped (the caller frees its images).
+func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r scoreResult) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.batch.get(id)
+	if !ok || s.gen != gen {
+		return false
+	}
+	it.Model, it.ModelVersion, it.Threshold = m.Name, m.Version(), m.NormalizedThreshold
+	if r.Err != nil {
+		it.State, it.Err = itemFailed, r.Err.Error()
+	} else {
+		it.State = itemDone
+		it.Raw, it.Score, it.Anomalous = r.Raw, r.Score, r.Anomalous
+		it.InputURL, it.ReconURL, it.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
+		s.batch.keepLatents(it.ID, r.Latents)
+		rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: f, Model: m, Raw: r.Raw, Anomalous: r.Anomalous})
+	}
+	s.batch.set(it)
+	s.batchLast = time.Now()
+	return true
+}
+
+// clear forgets the batch and returns the blob URLs to free. Jobs of the cleared
+// batch are skipped by the workers.
+func (s *checkSession) clear() (urls []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	for _, it := range s.batch.items {
+		urls = append(urls, it.InputURL, it.ReconURL, it.HeatURL)
+	}
+	// The ids go on from where they were: a teaching view opened from a card of the
+	// cleared batch must not find another file under the same id.
+	s.batch = batch{nextID: s.batch.nextID}
+	s.pending = nil
+	forgetSubjects() // the teaching view explains files of the current batch only
+	return urls
+}
+
+// beginLoad starts switching to model m unless a load is under way or files wait for
+// a result (one model scores a batch; two loads would race to install their workers).
+// It returns the workers to load into (nil: start new ones).
+func (s *checkSession) beginLoad(m api.Model) (pl *pool, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started && (s.status == modelLoading || s.busyLocked()) {
+		return nil, false
+	}
+	s.started = true
+	s.gen++ // results of the previous model are not shown
+	s.model = m
+	s.status, s.message = modelLoading, "Loading "+m.Name+"…"
+	return s.pool, true
+}
+
+// endLoad records how loading m went and returns the pending files to submit now.
+// pl, when not nil, are the workers started (kept even when loading failed).
+func (s *checkSession) endLoad(m api.Model, pl *pool, message string, err error) (t ticket, submit []fileRef) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pl != nil {
+		s.pool = pl
+	}
+	t = s.ticketLocked()
+	if s.model.URL != m.URL {
+		return t, nil // switched meanwhile; that load reports
+	}
+	if err != nil {
+		s.status, s.message = modelFailed, err.Error()
+		// Files waiting for this model fail with its reason; otherwise the batch
+		// would never finish and the picker would stay locked.
+		for _, f := range s.pending {
+			if it, ok := s.batch.get(f.id); ok {
+				it.State, it.Err = itemFailed, "no model to score with: "+err.Error()
+				s.batch.set(it)
+			}
+		}
+		s.pending = nil
+		return t, nil
+	}
+	s.status, s.message = modelReady, message
+	if s.pool == nil {
+		return t, nil // cannot happen: a load without workers fails
+	}
+	submit, s.pending = s.pending, nil
+	return t, submit
+}
+
+// fail says why no model can be loaded.
+func (s *checkSession) fail(message string) {
+	s.mu.Lock()
+	s.status, s.message = modelFailed, message
+	s.mu.Unlock()
+	s.changed()
+}

@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// newTestSession is a session whose model is loaded (natively there are no workers:
+// the pool stays nil and jobs are fed to result by hand).
+func newTestSession(t *testing.T) (*checkSession, api.Model) {
+	t.Helper()
+	t.Cleanup(forgetSubjects)
+	s := &checkSession{status: modelLoading}
+	m := api.Model{Name: "digits", URL: "/weights/digits.safetensors?v=1", NormalizedThreshold: 0.5}
+	if _, ok := s.beginLoad(m); !ok {
+		t.Fatal("the first load was refused")
+	}
+	s.endLoad(m, nil, "Ready.", nil)
+	if v := s.view(); v.status != modelReady || v.model.URL != m.URL {
+		t.Fatalf("after the load: status %v, model %q", v.status, v.model.URL)
+	}
+	return s, m
+}
+
+// TestSessionKeepsResultsWithoutPage: results arriving while no page is attached are
+// kept, and a page attached later sees them; the detached page is not called.
+func TestSessionKeepsResultsWithoutPage(t *testing.T) {
+	s, m := newTestSession(t)
+	calls := 0
+	detach := s.attach(func() { calls++ })
+	// No workers natively: the files wait for them, as before a model is ready.
+	s.status = modelReady
+	_, files := s.add([]fileRef{{name: "a.png", size: 10}, {name: "b.png", size: 20}})
+	files = append(files, s.pending...)
+	s.pending = nil
+	gen := s.generation()
+	s.changed()
+	detach()
+	detach() // twice is harmless
+	if !s.result(1, gen, m, fileHandle{}, scoreResult{Raw: 0.01, Score: 0.2}) {
+		t.Fatal("a result for a live item was dropped")
+	}
+	s.changed()
+	if calls != 1 {
+		t.Errorf("listener called %d times, want 1 (none after detach)", calls)
+	}
+	// Remount: a new page attaches and sees the first result; the second arrives.
+	again := 0
+	s.attach(func() { again++ })
+	if !s.result(2, gen, m, fileHandle{}, scoreResult{Err: errors.New("imageio: not an image")}) {
+		t.Fatal("second result dropped")
+	}
+	s.changed()
+	v := s.view()
+	if v.done != 1 || v.failed != 1 || v.total != 2 || again != 1 {
+		t.Fatalf("view %+v, listener %d", v, again)
+	}
+	if it := v.items[0]; it.State != itemDone || it.Score != 0.2 || it.Model != "digits" || it.Threshold != 0.5 {
+		t.Errorf("first item %+v", it)
+	}
+	if _, ok := findSubject(1); !ok {
+		t.Error("the scored file is not offered to the teaching view")
+	}
+	if len(files) != 2 || files[0].id != 1 || files[1].id != 2 {
+		t.Errorf("files %+v", files)
+	}
+}
+
+// TestSessionOldDetachKeepsNewListener: when mounts overlap (the new page mounts
+// before the old one dismounts), the old page's detach leaves the new listener.
+func TestSessionOldDetachKeepsNewListener(t *testing.T) {
+	s, _ := newTestSession(t)
+	var old, cur int
+	detachOld := s.attach(func() { old++ })
+	s.attach(func() { cur++ })
+	detachOld()
+	s.changed()
+	if old != 0 || cur != 1 {
+		t.Errorf("old listener %d calls, new %d; want 0, 1", old, cur)
+	}
+}
+
+// TestSessionClear: Clear empties the batch, hands back its images to free, drops
+// late results of the cleared batch, forgets the teaching view's files, and does not
+// reuse ids.
+func TestSessionClear(t *testing.T) {
+	s, m := newTestSession(t)
+	s.add([]fileRef{{name: "a.png"}})
+	gen := s.generation()
+	s.result(1, gen, m, fileHandle{}, scoreResult{InputURL: "blob:x", ReconURL: "blob:y", HeatURL: "blob:z"})
+	urls := s.clear()
+	if len(urls) != 3 || urls[0] != "blob:x" {
+		t.Errorf("clear returned %v", urls)
+	}
+	if !s.stale(gen) {
+		t.Error("jobs of the cleared batch are not skipped")
+	}
+	if s.result(1, gen, m, fileHandle{}, scoreResult{}) {
+		t.Error("a late result of the cleared batch was kept")
+	}
+	if _, ok := findSubject(1); ok {
+		t.Error("the teaching view still offers a cleared file")
+	}
+	s.add([]fileRef{{name: "b.png"}})
+	if v := s.view(); v.total != 1 || v.items[0].ID != 2 || len(s.pending) != 1 {
+		t.Errorf("after clear and a new drop: %+v, pending %d", v.items, len(s.pending))
+	}
+}
+
+// TestSessionModelSwitch: no switch while files wait or a load runs; a result of the
+// previous model is dropped; a failed load fails the files waiting for it.
+func TestSessionModelSwitch(t *testing.T) {
+	s, m := newTestSession(t)
+	other := api.Model{Name: "other", URL: "/weights/other.safetensors?v=1"}
+	s.add([]fileRef{{name: "a.png"}}) // waits (no workers natively): busy
+	if _, ok := s.beginLoad(other); ok {
+		t.Fatal("a switch was allowed while a file waits")
+	}
+	gen := s.generation()
+	s.result(1, gen, m, fileHandle{}, scoreResult{Score: 0.1})
+	s.pending = nil
+	if _, ok := s.beginLoad(other); !ok {
+		t.Fatal("a switch was refused when idle")
+	}
+	if _, ok := s.beginLoad(m); ok {
+		t.Fatal("a second load was allowed while one runs")
+	}
+	s.add([]fileRef{{name: "b.png"}})
+	if s.result(2, gen, m, fileHandle{}, scoreResult{}) {
+		t.Error("a result of the previous model was kept")
+	}
+	s.endLoad(other, nil, "", errors.New("no weights"))
+	v := s.view()
+	if v.status != modelFailed || v.items[1].State != itemFailed || v.items[1].Err != "no model to score with: no weights" {
+		t.Errorf("after a failed load: %v %+v", v.status, v.items[1])
+	}
+	if v.items[0].State != itemDone || v.items[0].Model != "digits" {
+		t.Errorf("the first model's result is gone: %+v", v.items[0])
+	}
+}

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/ganomaly-go/ganomaly-go/model/internal/fuzzseed"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
 )
 
@@ -61,22 +60,5 @@ func TestWeightsFuzzCorpus(t *testing.T) {
 	seeds["wrong-format"] = mutate(t, func(f *safetensors.File) { f.Metadata["format"] = "x" })
 	seeds["bad-config"] = mutate(t, func(f *safetensors.File) { f.Metadata["config"] = `{"image_size":0}` })
 	seeds["dropped-tensor"] = mutate(t, func(f *safetensors.File) { f.Tensors = f.Tensors[2:] })
-	dir := filepath.Join("testdata", "fuzz", "FuzzReadWeights")
-	for name, data := range seeds {
-		path := filepath.Join(dir, "seed-"+name)
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-		if *updateCorpus {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || string(got) != want {
-			t.Errorf("%s is missing or stale: run go test ./model -run TestWeightsFuzzCorpus -update", path)
-		}
-	}
+	fuzzseed.Check(t, "FuzzReadWeights", "TestWeightsFuzzCorpus", seeds, *updateCorpus)
 }

@@ -8,11 +8,11 @@ import (
 	"image/color"
 	"image/gif"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ganomaly-go/ganomaly-go/model/internal/fuzzseed"
 )
 
 var update = flag.Bool("update", false, "rewrite the seed files in testdata/fuzz/FuzzLoad")
@@ -151,24 +151,7 @@ func seeds(t *testing.T) map[string][]byte {
 
 // TestFuzzSeedCorpus keeps the seed files under testdata in step with seeds.
 func TestFuzzSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzLoad")
-	for name, data := range seeds(t) {
-		path := filepath.Join(dir, "seed-"+name)
-		want := []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
-		if *update {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is missing or stale (%v); regenerate with go test -run TestFuzzSeedCorpus -update", path, err)
-		}
-	}
+	fuzzseed.Check(t, "FuzzLoad", "TestFuzzSeedCorpus", seeds(t), *update)
 }
 
 // TestDecoderPanicIsAnError: guard turns a panic into an error that wraps

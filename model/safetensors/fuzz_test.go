@@ -6,12 +6,11 @@ import (
 	"errors"
 	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ganomaly-go/ganomaly-go/model/internal/fuzzseed"
 )
 
 var update = flag.Bool("update", false, "rewrite the seed files in testdata/fuzz/FuzzRead")
@@ -94,24 +93,7 @@ func seeds(t *testing.T) map[string][]byte {
 
 // TestFuzzSeedCorpus keeps the seed files under testdata in step with seeds.
 func TestFuzzSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzRead")
-	for name, data := range seeds(t) {
-		path := filepath.Join(dir, "seed-"+name)
-		want := []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
-		if *update {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is missing or stale (%v); regenerate with go test -run TestFuzzSeedCorpus -update", path, err)
-		}
-	}
+	fuzzseed.Check(t, "FuzzRead", "TestFuzzSeedCorpus", seeds(t), *update)
 }
 
 // FuzzWrite is the other direction: any File that Write accepts, Read accepts and gives

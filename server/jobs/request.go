@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sugarme/gotch"
-
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
 	"github.com/ganomaly-go/ganomaly-go/server/torch"
@@ -40,7 +38,7 @@ const (
 // DefaultLimits are the limits and defaults of a server's jobs on device.
 func DefaultLimits(device string) api.JobLimits {
 	def := train.DefaultOptions()
-	if d, err := torch.SelectDevice(device); err == nil && d == gotch.CPU {
+	if torch.TrainsOnCPU(device) {
 		def.Config.Width, def.Epochs = CPUDefaultWidth, CPUDefaultEpochs
 	}
 	var sizes []int

@@ -25,6 +25,14 @@ func SelectDevice(flag string) (gotch.Device, error) {
 	return selectDevice(flag, cudaDevices)
 }
 
+// TrainsOnCPU reports whether the device flag selects the CPU on this machine ("cpu",
+// or "auto" without CUDA), for callers that pick defaults by device without
+// importing gotch themselves.
+func TrainsOnCPU(flag string) bool {
+	d, err := SelectDevice(flag)
+	return err == nil && d == gotch.CPU
+}
+
 // selectDevice is SelectDevice with the number of CUDA devices given, so
 // that every branch can be tested on a machine without a GPU.
 func selectDevice(flag string, cudaDevices int64) (gotch.Device, error) {

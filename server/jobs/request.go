@@ -107,20 +107,22 @@ type field struct {
 
 var fields = []field{
 	{"dataset", func(d *api.JobRequest, s api.JobRequest) { d.Dataset = s.Dataset }, func(r api.JobRequest, l api.JobLimits) string {
-		if !slices.Contains(l.Datasets, r.Dataset) {
+		// Only what the trainer knows and this server does not offer: the trainer's
+		// own message is the better one for a name it does not know at all.
+		if r.Dataset == data.Folder && !slices.Contains(l.Datasets, r.Dataset) {
 			return fmt.Sprintf("data set %q is not offered by this server: use %s (train on a folder with `ganomaly train --dataset folder`)", r.Dataset, quoted(l.Datasets))
 		}
 		return ""
 	}},
 	{"anomaly_class", func(d *api.JobRequest, s api.JobRequest) { d.AnomalyClass = s.AnomalyClass }, nil},
 	{"epochs", func(d *api.JobRequest, s api.JobRequest) { d.Epochs = s.Epochs }, func(r api.JobRequest, l api.JobLimits) string {
-		if r.Epochs > l.MaxEpochs {
-			return fmt.Sprintf("epochs %d: this server trains at most %d epochs per job", r.Epochs, l.MaxEpochs)
+		if r.Epochs < 1 || r.Epochs > l.MaxEpochs {
+			return fmt.Sprintf("epochs %d: this server trains at least 1 and at most %d epochs per job", r.Epochs, l.MaxEpochs)
 		}
 		return ""
 	}},
 	{"image_size", func(d *api.JobRequest, s api.JobRequest) { d.ImageSize = s.ImageSize }, func(r api.JobRequest, l api.JobLimits) string {
-		if r.ImageSize > l.MaxImageSize {
+		if !slices.Contains(l.ImageSizes, r.ImageSize) {
 			return fmt.Sprintf("image size %d: this server trains images of %s pixels a side", r.ImageSize, joinInts(l.ImageSizes))
 		}
 		return ""
@@ -157,18 +159,17 @@ func Validate(req api.JobRequest, limits api.JobLimits, device string) error {
 	for _, f := range fields {
 		one := limits.Defaults
 		f.copy(&one, req)
-		// The server's limit first where the trainer would refuse with a message that
-		// does not apply here (a folder data set needs a folder, which a job cannot name).
-		if f.limit != nil && f.name == "dataset" && req.Dataset == data.Folder {
-			return &RequestError{f.name, f.limit(one, limits)}
-		}
-		if err := TrainOptions(one, device).Validate(); err != nil {
-			return &RequestError{f.name, reason(err)}
-		}
+		// The server's limits first: they are narrower than the trainer's, so where
+		// both refuse, the server's reason is the one that applies to a job (the
+		// trainer would say "1 to 10000 epochs", or ask a folder data set for a folder,
+		// which a job cannot name).
 		if f.limit != nil {
 			if msg := f.limit(one, limits); msg != "" {
 				return &RequestError{f.name, msg}
 			}
+		}
+		if err := TrainOptions(one, device).Validate(); err != nil {
+			return &RequestError{f.name, reason(err)}
 		}
 	}
 	if err := TrainOptions(req, device).Validate(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -249,7 +250,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	img, _, _ := Decode(data, DefaultLimits)
-	if want := Tensor(nil, img, 32, 1); !equalFloats(got, want) {
+	if want := Tensor(nil, img, 32, 1); !slices.Equal(got, want) {
 		t.Error("Load differs from Decode + Tensor")
 	}
 	if got, err := Load(data, 16, 3); err != nil || len(got) != 3*16*16 {
@@ -263,16 +264,4 @@ func TestLoad(t *testing.T) {
 	if _, err := Load([]byte("GIF89a"), 32, 1); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Load of a truncated GIF: %v", err)
 	}
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/gif"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func FuzzLoad(f *testing.F) {
 				}
 			}
 			back := Image(x, 8, ch)
-			if !equalFloats(Tensor(nil, back, 8, ch), x) {
+			if !slices.Equal(Tensor(nil, back, 8, ch), x) {
 				t.Fatalf("%d channels: Image then Tensor changed the tensor", ch)
 			}
 			heat := HeatMap(x, Tensor(nil, back, 8, ch), 8, ch, 0)
@@ -74,7 +75,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Decode accepted the file but Load said %v", err)
 		}
-		if !equalFloats(loaded, Tensor(nil, img, 8, 1)) {
+		if !slices.Equal(loaded, Tensor(nil, img, 8, 1)) {
 			t.Fatal("Load differs from Decode then Tensor")
 		}
 	})

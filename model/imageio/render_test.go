@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -43,7 +44,7 @@ func TestImageRoundTrip(t *testing.T) {
 		for i := range chw {
 			chw[i] = unit[rng.IntN(256)]
 		}
-		if back := Tensor(nil, Image(chw, 20, ch), 20, ch); !equalFloats(back, chw) {
+		if back := Tensor(nil, Image(chw, 20, ch), 20, ch); !slices.Equal(back, chw) {
 			t.Errorf("%d channels: Image then Tensor changed the tensor", ch)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -326,7 +327,7 @@ func TestTensorPaths(t *testing.T) {
 	for _, ch := range []int{1, 3} {
 		fast := Tensor(nil, sub, 32, ch)
 		general := Tensor(nil, hidden, 32, ch)
-		if !equalFloats(fast, general) {
+		if !slices.Equal(fast, general) {
 			t.Errorf("%d channels: fast path differs from the general path", ch)
 		}
 		for c := 0; c < ch; c++ {
@@ -371,13 +372,13 @@ func TestTensorDst(t *testing.T) {
 	if len(out) != 1024 || &out[0] == &short[0] {
 		t.Errorf("a short dst: len %d", len(out))
 	}
-	if !equalFloats(out, Tensor(nil, img, 32, 1)) {
+	if !slices.Equal(out, Tensor(nil, img, 32, 1)) {
 		t.Errorf("results depend on dst")
 	}
 	for i := range dst {
 		dst[i] = 7 // stale values must all be overwritten
 	}
-	if !equalFloats(Tensor(dst, img, 32, 1), Tensor(nil, img, 32, 1)) {
+	if !slices.Equal(Tensor(dst, img, 32, 1), Tensor(nil, img, 32, 1)) {
 		t.Errorf("stale dst values leaked into the result")
 	}
 }
@@ -436,7 +437,7 @@ func TestTensorConcurrent(t *testing.T) {
 			dst := make([]float32, 3*32*32)
 			for k := 0; k < 20; k++ {
 				i := (g + k) % len(imgs)
-				if !equalFloats(Tensor(dst, imgs[i], 32, 3), want[i]) {
+				if !slices.Equal(Tensor(dst, imgs[i], 32, 3), want[i]) {
 					errs <- fmt.Errorf("goroutine %d: image %d differs", g, i)
 					return
 				}

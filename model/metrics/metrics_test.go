@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -365,14 +366,14 @@ func TestEvaluate(t *testing.T) {
 
 func TestHistogram(t *testing.T) {
 	h := NewHistogram([]float64{0, 0.1, 0.25, 0.5, 0.99, 1, -0.1, 1.5, math.NaN()}, 0, 1, 4)
-	if want := []int{2, 1, 1, 2}; !equalInts(h.Counts, want) || h.Below != 1 || h.Above != 1 || h.Total() != 6 {
+	if want := []int{2, 1, 1, 2}; !slices.Equal(h.Counts, want) || h.Below != 1 || h.Above != 1 || h.Total() != 6 {
 		t.Errorf("histogram = %+v, want counts %v below 1 above 1", h, want)
 	}
 	if e := h.Edges(); len(e) != 5 || e[0] != 0 || e[2] != 0.5 || e[4] != 1 {
 		t.Errorf("edges = %v", e)
 	}
 	h = NewHistogram([]float64{3, 3, 3}, 3, 3, 2)
-	if h.Min != 2.5 || h.Max != 3.5 || !equalInts(h.Counts, []int{0, 3}) {
+	if h.Min != 2.5 || h.Max != 3.5 || !slices.Equal(h.Counts, []int{0, 3}) {
 		t.Errorf("degenerate range: %+v", h)
 	}
 	b, _ := json.Marshal(h)
@@ -394,18 +395,6 @@ func TestHistogram(t *testing.T) {
 			bad()
 		}()
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func benchmarkAUC(b *testing.B, n int) {

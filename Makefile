@@ -17,8 +17,9 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-in
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all run build web gotch chromium test vet check-purity test-model test-wasm \
-	test-server test-web test-browser fuzz bench bench-native bench-wasm bench-train default-model clean
+.PHONY: all run build web gotch chromium peers torch test vet check-purity test-model test-wasm \
+	test-server test-web test-browser fuzz bench bench-native bench-wasm bench-train bench-peers \
+	default-model clean
 
 all: build
 
@@ -48,6 +49,22 @@ gotch:
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(APT_INSTALL) chromium; }
 
+# The runtimes we measure ourselves against and check our ONNX files with:
+# onnxruntime-node and onnxruntime-web, versions and hashes pinned in
+# server/peers/package-lock.json. --ignore-scripts: onnxruntime-node's install script
+# fetches CUDA files, which this machine cannot reach and the CPU build does not need.
+PEERS_STAMP := server/peers/node_modules/.installed
+peers: $(PEERS_STAMP)
+$(PEERS_STAMP): server/peers/package.json server/peers/package-lock.json
+	cd server/peers && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# PyTorch from Debian (1.13.1, on the very libtorch the trainer links): a yardstick
+# for make bench-peers, and what made the import test fixtures. No test needs it.
+torch:
+	@/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || \
+		{ $(SUDO) apt-get update && $(APT_INSTALL) python3-torch python3-numpy; }
+
 ## test: every test there is, native, under js/wasm, in Chromium, and a brief fuzz
 test: gotch chromium vet check-purity test-model test-wasm test-server test-web test-browser fuzz
 
@@ -71,8 +88,8 @@ test-wasm:
 
 # The trainer (real libtorch, real MNIST: a short training run whose AUC must beat
 # chance, and the gotch <-> pure-Go cross-check), the data sets and the CLI.
-test-server: gotch
-	$(GO) test $$($(GO) list ./server/... | grep -v /e2e$$) ./weights/...
+test-server: gotch peers
+	GANOMALY_REQUIRE_ORT=1 $(GO) test $$($(GO) list ./server/... | grep -v /e2e$$) ./weights/...
 
 test-web:
 	$(GO) test ./wasm/...
@@ -101,6 +118,17 @@ bench-wasm:
 
 bench-train: gotch
 	$(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train
+
+## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
+# One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints
+# ms/image, GFLOP/s and ratios, and checks that the outputs agree. About 3 minutes.
+# BENCH_PEERS_FLAGS="-rounds 9 -widths 64" changes what it times (see its -help).
+BENCH_PEERS_FLAGS ?=
+bench-peers: peers torch
+	@mkdir -p .build/bench
+	$(GO) build -o .build/bench/worker ./server/cmd/benchpeers/worker
+	$(WASM_ENV) $(GO) build -o .build/bench/worker.wasm ./server/cmd/benchpeers/worker
+	$(GO) run ./server/cmd/benchpeers $(BENCH_PEERS_FLAGS)
 
 # The embedded default model (weights/): small enough to train in minutes on a CPU
 # (about 8 on two cores). Its card names the file it describes.

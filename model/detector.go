@@ -12,8 +12,11 @@ type Detector struct {
 // Result is the outcome of scoring one image.
 type Result struct {
 	Raw       float64 // A(x), the latent distance
-	Score     float64 // Raw calibrated to [0, 1]
+	Score     float64 // Raw calibrated to [0, 1]; 0 when the model is uncalibrated
 	Anomalous bool    // Raw at or above the calibrated threshold
+	// Calibrated is false for a model without calibration: Score and Anomalous then
+	// mean nothing, and only Raw may be shown.
+	Calibrated bool
 }
 
 // NewDetector builds a detector from a checked weights file.
@@ -44,7 +47,7 @@ func (d *Detector) Generator() *Generator { return d.gen }
 func (d *Detector) Result(z, zhat []float32) Result {
 	c := d.File.Calibration
 	raw := AnomalyScore(z, zhat, c.Score)
-	return Result{Raw: raw, Score: c.Normalize(raw), Anomalous: c.Anomalous(raw)}
+	return Result{Raw: raw, Score: c.Normalize(raw), Anomalous: c.Anomalous(raw), Calibrated: c.Calibrated()}
 }
 
 // Score runs n images (NCHW in [−1, 1]) and appends one Result per image to dst.

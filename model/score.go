@@ -114,10 +114,33 @@ type Calibration struct {
 // ErrCalibration is wrapped by every validation error of a Calibration.
 var ErrCalibration = errors.New("invalid calibration")
 
-// Validate checks that c can score: finite numbers, Max > Min.
+// MethodUncalibrated is the Method of a model that has no calibration, such as an
+// official checkpoint imported without normal images to calibrate it on. Such a model
+// gives raw scores only: no [0, 1] score and no verdict, rather than invented ones.
+const MethodUncalibrated = "uncalibrated"
+
+// Uncalibrated is the calibration of a model that has none; kind is the raw score it
+// reports.
+func Uncalibrated(kind ScoreKind) Calibration {
+	return Calibration{Score: kind, Method: MethodUncalibrated}
+}
+
+// Calibrated reports whether c has a scale and a threshold. When it is false,
+// Normalize and NormalizedThreshold return 0 and Anomalous false: every surface must
+// check it and show the raw score with a note that the model has no threshold.
+func (c Calibration) Calibrated() bool { return c.Method != MethodUncalibrated }
+
+// Validate checks that c can score: finite numbers, Max > Min; or that it is exactly
+// [Uncalibrated].
 func (c Calibration) Validate() error {
 	if err := c.Score.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrCalibration, err)
+	}
+	if !c.Calibrated() {
+		if c != Uncalibrated(c.Score) {
+			return fmt.Errorf("%w: method %q has no min, max, threshold or samples, got %g, %g, %g, %d", ErrCalibration, MethodUncalibrated, c.Min, c.Max, c.Threshold, c.Samples)
+		}
+		return nil
 	}
 	for _, v := range []float64{c.Min, c.Max, c.Threshold} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -134,7 +157,11 @@ func (c Calibration) Validate() error {
 }
 
 // Normalize maps a raw score to [0, 1] linearly between Min and Max, clamping outside.
+// It is 0 for an uncalibrated model.
 func (c Calibration) Normalize(raw float64) float64 {
+	if !c.Calibrated() {
+		return 0
+	}
 	v := (raw - c.Min) / (c.Max - c.Min)
 	return math.Min(1, math.Max(0, v))
 }
@@ -142,8 +169,9 @@ func (c Calibration) Normalize(raw float64) float64 {
 // NormalizedThreshold is the threshold on the [0, 1] scale of [Calibration.Normalize].
 func (c Calibration) NormalizedThreshold() float64 { return c.Normalize(c.Threshold) }
 
-// Anomalous is the verdict for a raw score.
-func (c Calibration) Anomalous(raw float64) bool { return raw >= c.Threshold }
+// Anomalous is the verdict for a raw score; always false for an uncalibrated model,
+// which has no threshold (check [Calibration.Calibrated] before showing a verdict).
+func (c Calibration) Anomalous(raw float64) bool { return c.Calibrated() && raw >= c.Threshold }
 
 // CalibrateFromNormals derives a calibration from raw scores of normal images that the
 // model was not trained on: Min and Max are their extremes and Threshold their

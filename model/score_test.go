@@ -103,3 +103,18 @@ func TestTermsSumToScore(t *testing.T) {
 		}
 	}
 }
+
+func TestUncalibrated(t *testing.T) {
+	c := Uncalibrated(ScoreMSE)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Uncalibrated does not validate: %v", err)
+	}
+	if c.Calibrated() || c.Anomalous(1e9) || c.Normalize(5) != 0 {
+		t.Errorf("uncalibrated %+v gives a verdict or a scale", c)
+	}
+	forged := c
+	forged.Threshold = 0.3
+	if forged.Validate() == nil {
+		t.Error("an uncalibrated calibration with a threshold was accepted")
+	}
+}

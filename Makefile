@@ -18,7 +18,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: all run build web gotch chromium peers torch test vet check-purity test-model test-wasm \
-	test-server test-web test-browser fuzz bench bench-native bench-wasm bench-train bench-peers \
+	test-server test-web test-browser test-binary fuzz bench bench-native bench-wasm bench-train bench-peers \
 	default-model clean
 
 all: build
@@ -27,8 +27,10 @@ all: build
 run: build
 	./bin/ganomaly serve --addr :$(PORT)
 
+# The binary carries the web files (tag embedweb, see web/doc.go): it is the whole
+# deployment, wherever it runs.
 build: gotch web
-	$(GO) build -trimpath -ldflags='$(LDFLAGS)' -o bin/ganomaly ./server/cmd/ganomaly
+	$(GO) build -trimpath -tags embedweb -ldflags='$(LDFLAGS)' -o bin/ganomaly ./server/cmd/ganomaly
 
 # The browser's two programs: the app (UI) and the worker (scoring off the UI
 # thread), each precompressed for the server.
@@ -66,7 +68,7 @@ torch:
 		{ $(SUDO) apt-get update && $(APT_INSTALL) python3-torch python3-numpy; }
 
 ## test: every test there is, native, under js/wasm, in Chromium, and a brief fuzz
-test: gotch chromium vet check-purity test-model test-wasm test-server test-web test-browser fuzz
+test: gotch chromium vet check-purity test-model test-wasm test-server test-web test-browser test-binary fuzz
 
 vet: gotch
 	$(GO) vet ./...
@@ -97,6 +99,14 @@ test-web:
 # End-to-end in headless Chromium against the real server.
 test-browser: gotch chromium
 	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 ./server/webapp/e2e
+
+# The binary alone is the deployment: run from an empty folder outside the repository,
+# it writes the static site from the web files built into it, the very files of web/.
+test-binary: build
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd "$$tmp" && \
+		$(CURDIR)/bin/ganomaly site -o dist >/dev/null && \
+		cmp dist/web/app.wasm $(CURDIR)/web/app.wasm && cmp dist/web/worker.wasm $(CURDIR)/web/worker.wasm && \
+		echo "bin/ganomaly: runs outside the repository on its embedded web files"
 
 # A brief run of each fuzz target; corpora live under testdata/fuzz/.
 fuzz:

@@ -46,6 +46,10 @@ type Options struct {
 	// Heartbeat is the interval of an event stream's keep-alive comments (default 15 s).
 	Heartbeat time.Duration
 
+	// StaticSite builds the app for a static copy (WriteSite): its Train page says
+	// that training needs the server.
+	StaticSite bool
+
 	// DefaultWeights and DefaultCard replace the embedded default model (tests).
 	DefaultWeights, DefaultCard []byte
 	// WebFS replaces WebDir (tests).
@@ -85,7 +89,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpserver: %w", err)
 	}
-	web, err := webapp.New(webapp.Options{WebDir: opts.WebDir, WebFS: opts.WebFS, DefaultModel: cat.def.Model, Logger: log})
+	web, err := webapp.New(webapp.Options{WebDir: opts.WebDir, WebFS: opts.WebFS, DefaultModel: cat.def.Model,
+		StaticSite: opts.StaticSite, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("httpserver: %w", err)
 	}

@@ -126,7 +126,7 @@ func TestRoundTripInOnnxruntime(t *testing.T) {
 			readJSON(t, filepath.Join(tmp, "dims.json"), &dims)
 			wantDims := map[string][]int{
 				"xhat": {tc.n, cfg.Channels, cfg.ImageSize, cfg.ImageSize},
-				"z": {tc.n, nz, 1, 1}, "zhat": {tc.n, nz, 1, 1}, "score": {tc.n},
+				"z":    {tc.n, nz, 1, 1}, "zhat": {tc.n, nz, 1, 1}, "score": {tc.n},
 			}
 			for _, o := range []struct {
 				name string

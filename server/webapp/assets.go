@@ -48,8 +48,8 @@ func loadAssets(fsys fs.FS, log *slog.Logger) (map[string]*asset, error) {
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() {
-			return nil
+		if d.IsDir() || !d.Type().IsRegular() || strings.HasSuffix(p, ".go") {
+			return nil // web/ holds the package that embeds it: its Go files are not the app's
 		}
 		info, err := d.Info()
 		if err != nil {

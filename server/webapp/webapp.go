@@ -36,7 +36,10 @@ type Options struct {
 	// AutoUpdateInterval is how often an open app asks for a new version.
 	// Default 10 minutes; negative disables (the browser still checks on navigation).
 	AutoUpdateInterval time.Duration
-	Logger             *slog.Logger
+	// StaticSite marks the app as a static copy with no server behind it (see
+	// ui.EnvStaticSite): its Train page says training needs the server.
+	StaticSite bool
+	Logger     *slog.Logger
 }
 
 // The app's name and description, shared by the handler (page, manifest) and the
@@ -106,6 +109,10 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	env := app.Environment{ui.EnvDefaultModel: string(defaultJSON)}
+	if opts.StaticSite {
+		env[ui.EnvStaticSite] = "1"
+	}
 	sw, err := serviceWorkerTemplate()
 	if err != nil {
 		return nil, err
@@ -138,7 +145,7 @@ func New(opts Options) (*App, error) {
 		// Fetched by the service worker at install: the kernel worker (script, wasm)
 		// and the default weights, so that a first visit is enough to work offline.
 		CacheableResources:      []string{ui.WorkerScript, ui.WorkerWasm, opts.DefaultModel.URL},
-		Env:                     app.Environment{ui.EnvDefaultModel: string(defaultJSON)},
+		Env:                     env,
 		WasmContentLengthHeader: UncompressedLengthHeader,
 		AutoUpdateInterval:      interval,
 		ServiceWorkerTemplate:   sw,
@@ -172,6 +179,16 @@ func appVersion(assets map[string]*asset, h *app.Handler) string {
 		h.WasmContentLengthHeader, h.AutoUpdateInterval, h.ServiceWorkerTemplate})
 	hash.Write(settings)
 	return hex.EncodeToString(hash.Sum(nil))[:16]
+}
+
+// AssetNames lists the files served under /web/, sorted.
+func (a *App) AssetNames() []string {
+	names := make([]string, 0, len(a.assets))
+	for name := range a.assets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Version is the app's version: what the service worker's cache is named after.

@@ -33,6 +33,9 @@ const (
 	// EnvDefaultModel is the JSON of the embedded default model's api.Model, so that
 	// the app can score offline on a first visit's cached weights without the list.
 	EnvDefaultModel = "GANOMALY_DEFAULT_MODEL"
+	// EnvStaticSite is "1" in a static copy of the app (ganomaly site): there is no
+	// server behind it, so the Train page says so instead of asking one.
+	EnvStaticSite = "GANOMALY_STATIC_SITE"
 )
 
 // The server's own build version is deliberately not passed this way: it would make

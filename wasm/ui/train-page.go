@@ -102,6 +102,11 @@ func (p *trainPage) OnDismount() {
 // refresh reads the job list and limits; pick follows the job most worth showing
 // (the running or next one, else the newest).
 func (p *trainPage) refresh(ctx app.Context, pick bool) {
+	if app.Getenv(EnvStaticSite) == "1" {
+		p.avail = trainUnavailable
+		p.availMsg = "This is a static copy of the app, with no server behind it: training needs the ganomaly server (ganomaly serve, or make run from the repository). Scoring and the teaching view work here, also offline."
+		return
+	}
 	ctx.Async(func() {
 		status, text, err := trainRequest("GET", api.JobsPath, "", nil)
 		ctx.Dispatch(func(ctx app.Context) {

@@ -6,6 +6,7 @@
 //	ganomaly score  digit.png ...                      score images with the pure-Go model
 //	ganomaly export runs/x.ckpt -o x.safetensors       checkpoint → weights file
 //	ganomaly serve  --addr :8080 --models-dir runs     the browser app and the models
+//	ganomaly site   -o dist                            the browser app as static files
 //
 // Training and eval run on libtorch through gotch (server/train); score uses the pure-Go
 // model (package model), the same code the browser runs. The binary links libtorch
@@ -58,6 +59,6 @@ beside them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newEvalCmd(), newScoreCmd(), newExportCmd(), newServeCmd())
+	root.AddCommand(newTrainCmd(), newEvalCmd(), newScoreCmd(), newExportCmd(), newServeCmd(), newSiteCmd())
 	return root
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
+	"github.com/ganomaly-go/ganomaly-go/web"
 )
 
 func newServeCmd() *cobra.Command {
-	o := httpserver.Options{Addr: ":8080", ModelsDir: "runs", WebDir: "web", Device: "auto"}
+	o := httpserver.Options{Addr: ":8080", ModelsDir: "runs", Device: "auto"}
+	var webDir string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the browser app, the model list and the weights files",
@@ -30,6 +32,9 @@ stays) and can be resumed from the Train page after the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Version = version
+			if err := setWeb(&o, webDir); err != nil {
+				return err
+			}
 			if o.Token == "" {
 				o.Token = os.Getenv(envToken) // not the flag's default: help would print it
 			}
@@ -63,11 +68,30 @@ stays) and can be resumed from the Train page after the next start.`,
 	}
 	cmd.Flags().StringVar(&o.Addr, "addr", o.Addr, "address to listen on")
 	cmd.Flags().StringVar(&o.ModelsDir, "models-dir", o.ModelsDir, "folder of published models (<name>.safetensors and <name>.json); empty: the default model only")
-	cmd.Flags().StringVar(&o.WebDir, "web-dir", o.WebDir, "folder of the built browser files")
+	cmd.Flags().StringVar(&webDir, "web-dir", "", "folder of the built browser files, for development (default: the files built into this binary)")
 	cmd.Flags().StringVar(&o.Device, "device", o.Device, "device of training jobs: auto, cpu, cuda or cuda:N")
 	cmd.Flags().StringVar(&o.Token, "token", o.Token, "bearer token that starting and cancelling training jobs need (default: $"+envToken+", else a random one, printed at start)")
 	cmd.Flags().BoolVar(&o.NoTraining, "no-training", false, "serve models only: no training jobs")
 	return cmd
+}
+
+// setWeb points o at the browser's files: the folder dir when given, else the files
+// embedded in this binary (make build embeds them), else ./web when this binary was
+// built without them and runs from the repository.
+func setWeb(o *httpserver.Options, dir string) error {
+	if dir != "" {
+		o.WebDir = dir
+		return nil
+	}
+	if fsys := web.FS(); fsys != nil {
+		o.WebFS = fsys
+		return nil
+	}
+	if st, err := os.Stat("web"); err == nil && st.IsDir() {
+		o.WebDir = "web"
+		return nil
+	}
+	return fmt.Errorf("this ganomaly was built without the browser's files (make build embeds them; a plain go build does not) and there is no ./web folder: give one with --web-dir")
 }
 
 // envToken names the environment variable that sets the training token.

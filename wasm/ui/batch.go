@@ -31,6 +31,9 @@ type item struct {
 	Model, ModelVersion string
 	Raw, Score          float64
 	Anomalous           bool
+	// Uncalibrated marks a result of a model without calibration (an imported official
+	// checkpoint): only Raw means something; there is no score in [0, 1] and no verdict.
+	Uncalibrated bool
 	// Threshold is the model's threshold on the [0, 1] score scale, drawn on the
 	// card's meter.
 	Threshold float64
@@ -160,15 +163,28 @@ func (b *batch) csv(byScore bool) []byte {
 			row[2] = "failed"
 		case itemDone:
 			row[2] = "scored"
-			row[3] = strconv.FormatFloat(it.Score, 'g', -1, 64)
 			row[4] = strconv.FormatFloat(it.Raw, 'g', -1, 64)
-			row[5] = strconv.FormatFloat(it.Threshold, 'g', -1, 64)
-			row[6] = verdict(it.Anomalous)
+			row[6] = it.verdict()
+			if !it.Uncalibrated {
+				row[3] = strconv.FormatFloat(it.Score, 'g', -1, 64)
+				row[5] = strconv.FormatFloat(it.Threshold, 'g', -1, 64)
+			}
 		}
 		w.Write(row)
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// uncalibratedVerdict is what stands for a verdict when the model has no threshold.
+const uncalibratedVerdict = "uncalibrated"
+
+// verdict is the item's verdict, or uncalibratedVerdict.
+func (it item) verdict() string {
+	if it.Uncalibrated {
+		return uncalibratedVerdict
+	}
+	return verdict(it.Anomalous)
 }
 
 func verdict(anomalous bool) string {

@@ -73,3 +73,18 @@ func TestBatchCSV(t *testing.T) {
 		t.Errorf("failed row %v", r)
 	}
 }
+
+func TestBatchCSVUncalibrated(t *testing.T) {
+	var b batch
+	id := b.add("imported.png", 10)
+	it, _ := b.get(id)
+	it.State, it.Raw, it.Uncalibrated = itemDone, 0.25, true
+	b.set(it)
+	recs, err := csv.NewReader(bytes.NewReader(b.csv(false))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := recs[1]; r[3] != "" || r[4] != "0.25" || r[5] != "" || r[6] != "uncalibrated" {
+		t.Errorf("uncalibrated row %v: want no score, raw 0.25, no threshold, verdict uncalibrated", r)
+	}
+}

@@ -54,7 +54,11 @@ func (m *modelPicker) Render() app.UI {
 			app.If(cur.Dataset != "", app.Li().Text("trained on "+cur.Dataset)),
 			app.If(describeClass(cur) != "", app.Li().Text(describeClass(cur))),
 			app.If(cur.AUC > 0, app.Li().Textf("test AUC %.3f", cur.AUC)),
-			app.Li().Textf("threshold %.3f", cur.NormalizedThreshold),
+			app.If(cur.Calibration.Calibrated(),
+				app.Li().Textf("threshold %.3f", cur.NormalizedThreshold),
+			).Else(
+				app.Li().ID("model-uncalibrated").Text("uncalibrated: raw scores only, no threshold"),
+			),
 			app.Li().Class("model-version").ID("model-version").DataSet("version", cur.Version()).Body(
 				app.Text("version "), app.Code().Text(cur.Version()),
 				app.If(m.Cached[cur.URL],

@@ -41,3 +41,20 @@ func TestCheckPagePrerenders(t *testing.T) {
 		}
 	}
 }
+
+// A model without calibration shows the raw score and says there is no verdict; it
+// never shows a [0, 1] score, a threshold or "Normal".
+func TestResultCardUncalibrated(t *testing.T) {
+	html := render(t, &resultCard{Item: item{ID: 3, Name: "x.png", State: itemDone, Raw: 0.0456, Uncalibrated: true,
+		Model: "imported", ModelVersion: "ef01"}})
+	for _, want := range []string{`data-raw="0.0456"`, `data-verdict="uncalibrated"`, "no threshold"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("uncalibrated card lacks %s:\n%s", want, html)
+		}
+	}
+	for _, not := range []string{"data-score", "Normal", "meter-threshold"} {
+		if strings.Contains(html, not) {
+			t.Errorf("uncalibrated card shows %s:\n%s", not, html)
+		}
+	}
+}

@@ -22,7 +22,7 @@ func (c *resultCard) Render() app.UI {
 	state := map[itemState]string{itemQueued: "queued", itemDone: "done", itemFailed: "failed"}[it.State]
 	class := "card " + state
 	if it.State == itemDone {
-		class += " " + verdict(it.Anomalous)
+		class += " " + it.verdict()
 	}
 	card := app.Article().Class(class).DataSet("file", it.Name).DataSet("state", state)
 	head := app.Header().Class("card-head").Body(
@@ -38,6 +38,27 @@ func (c *resultCard) Render() app.UI {
 		)
 	}
 	pct := func(v float64) string { return strconv.FormatFloat(100*min(1, max(0, v)), 'f', 1, 64) + "%" }
+	figures := app.Div().Class("triptych").Body(
+		figure(it.InputURL, "input x", "the image as the model sees it"),
+		figure(it.ReconURL, "rebuilt x̂", "the reconstruction: what the generator rebuilt from the latent code z"),
+		figure(it.HeatURL, "|x − x̂|", "where the reconstruction differs, dark to bright"),
+	)
+	explain := app.A().Class("explain").Href(PathTeach + "?id=" + strconv.Itoa(it.ID)).Text("How is this scored?")
+	if it.Uncalibrated {
+		// No scale and no threshold: the raw latent distance, and why there is no verdict.
+		return card.
+			DataSet("raw", strconv.FormatFloat(it.Raw, 'g', -1, 64)).
+			DataSet("verdict", uncalibratedVerdict).
+			DataSet("model", it.Model+"@"+it.ModelVersion).
+			Body(
+				head, figures,
+				app.Dl().Class("numbers").Body(
+					app.Dt().Text("raw A(x)"), app.Dd().Class("raw").Text(strconv.FormatFloat(it.Raw, 'g', 5, 64)),
+				),
+				app.P().Class("verdict").Text("No verdict: this model has no threshold (it was not calibrated on normal images). Compare raw scores: higher is more anomalous."),
+				explain,
+			)
+	}
 	return card.
 		DataSet("score", strconv.FormatFloat(it.Score, 'g', -1, 64)).
 		DataSet("raw", strconv.FormatFloat(it.Raw, 'g', -1, 64)).
@@ -45,11 +66,7 @@ func (c *resultCard) Render() app.UI {
 		DataSet("model", it.Model+"@"+it.ModelVersion).
 		Body(
 			head,
-			app.Div().Class("triptych").Body(
-				figure(it.InputURL, "input x", "the image as the model sees it"),
-				figure(it.ReconURL, "rebuilt x̂", "the reconstruction: what the generator rebuilt from the latent code z"),
-				figure(it.HeatURL, "|x − x̂|", "where the reconstruction differs, dark to bright"),
-			),
+			figures,
 			app.Div().Class("meter").Title(fmt.Sprintf("score %.4f, threshold %.4f", it.Score, it.Threshold)).Body(
 				app.Div().Class("meter-fill").Style("width", pct(it.Score)),
 				app.Div().Class("meter-threshold").Style("left", pct(it.Threshold)),
@@ -60,7 +77,7 @@ func (c *resultCard) Render() app.UI {
 				app.Dt().Text("threshold"), app.Dd().Text(strconv.FormatFloat(it.Threshold, 'f', 4, 64)),
 			),
 			app.P().Class("verdict").Text(map[bool]string{true: "Anomalous", false: "Normal"}[it.Anomalous]),
-			app.A().Class("explain").Href(PathTeach+"?id="+strconv.Itoa(it.ID)).Text("How is this scored?"),
+			explain,
 		)
 }
 

@@ -381,7 +381,16 @@ func (p *teachPage) distance(e *explanation, cal model.Calibration) app.UI {
 			app.Summary().Text(fmt.Sprintf("All %d terms, largest first", nz)),
 			app.Div().Class("table-scroll").Body(app.Table().ID("teach-terms").Body(head, app.TBody().Body(rows...))),
 		),
-		app.Ol().Class("teach-steps").Body(
+		app.If(!cal.Calibrated(), app.Ol().Class("teach-steps").Body(
+			app.Li().Body(sumLine...),
+			rawLine,
+			app.Li().ID("teach-uncalibrated").Body(
+				app.Span().Text("no calibrated score and no verdict: "),
+				app.Strong().ID("teach-verdict").DataSet("value", "uncalibrated").Text("this model has no threshold"),
+				app.Span().Class("muted").Text(" (it was imported without normal images to calibrate on; "+
+					"ganomaly import --calibrate-dir gives it min, max and a threshold). Higher A(x) means more anomalous."),
+			),
+		)).Else(app.Ol().Class("teach-steps").Body(
 			app.Li().Body(sumLine...),
 			rawLine,
 			app.Li().Body(
@@ -393,7 +402,8 @@ func (p *teachPage) distance(e *explanation, cal model.Calibration) app.UI {
 				app.Strong().ID("teach-verdict").Class("verdict-"+verdict).DataSet("value", verdict).Text(verdict),
 			),
 		),
-		app.P().Class("caption").Text("min, max and threshold come with the weights: "+cal.Method+"."),
+			app.P().Class("caption").Text("min, max and threshold come with the weights: "+cal.Method+"."),
+		),
 	)
 }
 

@@ -113,6 +113,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./model/safetensors
 	$(GO) test -run='^$$' -fuzz='^FuzzReadWeights$$' -fuzztime=$(FUZZTIME) ./model
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./model/imageio
+	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./model/pth
 
 ## bench: generator forward (native and wasm) and the training step
 # Single-core figures are pinned to CPU 0.

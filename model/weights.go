@@ -85,7 +85,7 @@ func weightsFrom(st *safetensors.File) (*WeightsFile, error) {
 	}
 	md := st.Metadata
 	if md["format"] != WeightsFormat {
-		return nil, bad("metadata format is %q, want %q: this is not a ganomaly-go weights file (convert an official checkpoint with `ganomaly export`)", md["format"], WeightsFormat)
+		return nil, bad("metadata format is %q, want %q: this is not a ganomaly-go weights file (import an official PyTorch checkpoint, netG.pth, with `ganomaly import`)", md["format"], WeightsFormat)
 	}
 	version, err := strconv.Atoi(md["format_version"])
 	if err != nil || version != WeightsFormatVersion {

@@ -17,7 +17,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/server/cmd/benchpeers/internal/rawf32"
 	"github.com/ganomaly-go/ganomaly-go/server/onnxexport"
 	"github.com/ganomaly-go/ganomaly-go/weights"
 )
@@ -171,7 +171,7 @@ func (b *bench) prepare(widths []int) error {
 		for i := range x {
 			x[i] = float32(2*rng.Float64() - 1)
 		}
-		if err := writeF32(m.input, x); err != nil {
+		if err := rawf32.Write(m.input, x); err != nil {
 			return err
 		}
 		b.models = append(b.models, m)
@@ -245,7 +245,7 @@ func (b *bench) checkAgreement(m *benchModel) error {
 		}
 		outs[r.name] = map[string][]float32{}
 		for _, o := range []string{"z", "xhat", "zhat"} {
-			v, err := readF32(filepath.Join(dir, o+".f32"))
+			v, err := rawf32.Read(filepath.Join(dir, o+".f32"))
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
@@ -437,24 +437,4 @@ func (r *runner) time(m *benchModel, batch, iters int, out string) (float64, err
 func (r *runner) close() {
 	r.in.Close()
 	r.cmd.Wait()
-}
-
-func readF32(path string) ([]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, nil
-}
-
-func writeF32(path string, v []float32) error {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return os.WriteFile(path, b, 0o644)
 }

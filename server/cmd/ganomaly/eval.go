@@ -69,7 +69,7 @@ e.g. ganomaly eval --sweep runs/mnist-*-20261124-*.safetensors`,
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
-				row := sweepRow{Class: ev.AnomalyClass, Report: ev.Report, Calibrated: true, File: path}
+				row := sweepRow{Class: ev.AnomalyClass, Report: ev.Report, Calibrated: f.Calibration.Calibrated(), File: path}
 				if f.Provenance.Protocol == train.Paper {
 					row.Label = train.PaperLabel
 				}
@@ -162,5 +162,9 @@ func printEval(w io.Writer, path string, f *model.WeightsFile, o data.Options, e
 	}
 	fmt.Fprintf(w, "  ROC AUC %.4f   AP %.4f   EER %.4f\n", r.AUC, r.AP, r.EER)
 	fmt.Fprintf(w, "  F1 %.4f at the best threshold %.4g (chosen on the test set: optimistic)\n", r.BestF1, r.BestF1Threshold)
+	if !f.Calibration.Calibrated() {
+		fmt.Fprintln(w, "  no calibrated threshold: this model is uncalibrated (ganomaly import --calibrate gives it one)")
+		return
+	}
 	fmt.Fprintf(w, "  F1 %.4f at the calibrated threshold %.4g (%s)\n", r.F1AtThreshold, r.Threshold, f.Calibration.Method)
 }

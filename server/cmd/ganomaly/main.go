@@ -5,6 +5,7 @@
 //	ganomaly eval   runs/mnist-0-*.safetensors         test report of weights files (--sweep: table)
 //	ganomaly score  digit.png ...                      score images with the pure-Go model
 //	ganomaly export runs/x.ckpt -o x.safetensors       checkpoint → weights file
+//	ganomaly import netG.pth --calibrate-dir normals/  official PyTorch checkpoint → weights file
 //	ganomaly serve  --addr :8080 --models-dir runs     the browser app and the models
 //	ganomaly site   -o dist                            the browser app as static files
 //
@@ -59,6 +60,6 @@ beside them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newEvalCmd(), newScoreCmd(), newExportCmd(), newServeCmd(), newSiteCmd())
+	root.AddCommand(newTrainCmd(), newEvalCmd(), newScoreCmd(), newExportCmd(), newImportCmd(), newServeCmd(), newSiteCmd())
 	return root
 }

@@ -124,7 +124,7 @@ func TestScore(t *testing.T) {
 		if (s.Error != "") != failed {
 			t.Errorf("line %d: %+v", i, s)
 		}
-		if !failed && (s.Score < 0 || s.Score > 1 || s.Raw <= 0 || s.Verdict == "") {
+		if !failed && (s.Score == nil || *s.Score < 0 || *s.Score > 1 || s.Raw <= 0 || s.Verdict == "" || !s.Calibrated) {
 			t.Errorf("line %d: score %v raw %v verdict %q", i, s.Score, s.Raw, s.Verdict)
 		}
 	}
@@ -139,9 +139,9 @@ func TestScore(t *testing.T) {
 	}
 }
 
-func TestExportRefusesPyTorchCheckpoints(t *testing.T) {
+func TestExportPointsToImport(t *testing.T) {
 	_, _, err := run(t, "export", "netG.pth")
-	if err == nil || !strings.Contains(err.Error(), "Python") {
+	if err == nil || !strings.Contains(err.Error(), "ganomaly import netG.pth") {
 		t.Errorf("export netG.pth: %v", err)
 	}
 }
@@ -206,4 +206,39 @@ func lastJSON(t *testing.T, out string) map[string]any {
 		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
 	}
 	return m
+}
+
+// export --onnx writes an ONNX file whose metadata carries the calibration, refuses to
+// overwrite without --force, and points a PyTorch checkpoint to import.
+func TestExportONNX(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "default.onnx")
+	src := filepath.Join("..", "..", "..", "weights", "default.safetensors")
+	stdout, _, err := run(t, "export", "--onnx", "-o", out, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "opset 13") || !strings.Contains(stdout, "anomalous when score ≥") {
+		t.Errorf("export --onnx said %q", stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ganomaly.calibration", "ganomaly.threshold", "encoder1.main.initial-conv-1-16.weight"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("the ONNX file lacks %q", want)
+		}
+	}
+	if _, _, err := run(t, "export", "--onnx", "-o", out, src); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("an existing file was overwritten without --force: %v", err)
+	}
+	if _, _, err := run(t, "export", "--onnx", "--force", "-o", out, src); err != nil {
+		t.Errorf("--force: %v", err)
+	}
+	pth := filepath.Join(dir, "netG.pth")
+	os.WriteFile(pth, []byte("PK\x03\x04 not really"), 0o644)
+	if _, _, err := run(t, "export", "--onnx", pth); err == nil || !strings.Contains(err.Error(), "ganomaly import") {
+		t.Errorf("a .pth given to export --onnx: %v", err)
+	}
 }

@@ -28,7 +28,9 @@ func newScoreCmd() *cobra.Command {
 		Long: `Score each image (PNG, JPEG, GIF or WebP) with a weights file, in pure Go: the same code
 the browser runs, batch norm in eval mode, each image on its own. For each file it
 prints the calibrated score in [0, 1], the raw anomaly score and the verdict
-(anomalous when the raw score reaches the file's calibrated threshold).
+(anomalous when the raw score reaches the file's calibrated threshold). A model
+without calibration (an official checkpoint imported without --calibrate) has no
+threshold: it gets the raw score and "no threshold (uncalibrated)", no verdict.
 
 A file that cannot be read or decoded gets an error line; the others are still
 scored, and the exit status is 1 at the end.
@@ -66,21 +68,33 @@ func loadDetector(path string) (*model.Detector, string, error) {
 }
 
 type scoreLine struct {
-	File      string  `json:"file"`
-	Score     float64 `json:"score"`
-	Raw       float64 `json:"raw"`
-	Anomalous bool    `json:"anomalous"`
-	Verdict   string  `json:"verdict"`
-	Error     string  `json:"error,omitempty"`
+	File string `json:"file"`
+	// Score is null for an uncalibrated model, which has no [0, 1] scale.
+	Score      *float64 `json:"score"`
+	Raw        float64  `json:"raw"`
+	Anomalous  bool     `json:"anomalous"`
+	Calibrated bool     `json:"calibrated"`
+	Verdict    string   `json:"verdict"`
+	Error      string   `json:"error,omitempty"`
 }
+
+// verdictUncalibrated is what score says instead of a verdict for a model without
+// calibration (an imported official checkpoint, say).
+const verdictUncalibrated = "no threshold (uncalibrated)"
 
 func scoreFiles(stdout, stderr io.Writer, det *model.Detector, name string, files []string, asJSON bool) error {
 	cfg := det.Config()
 	enc := json.NewEncoder(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	cal := det.File.Calibration
 	if !asJSON {
-		fmt.Fprintf(tw, "# %s: %d×%d, %d channel(s); threshold %.4g raw (%.3f on the [0,1] scale)\n",
-			name, cfg.ImageSize, cfg.ImageSize, cfg.Channels, det.File.Calibration.Threshold, det.File.Calibration.NormalizedThreshold())
+		if cal.Calibrated() {
+			fmt.Fprintf(tw, "# %s: %d×%d, %d channel(s); threshold %.4g raw (%.3f on the [0,1] scale)\n",
+				name, cfg.ImageSize, cfg.ImageSize, cfg.Channels, cal.Threshold, cal.NormalizedThreshold())
+		} else {
+			fmt.Fprintf(tw, "# %s: %d×%d, %d channel(s); UNCALIBRATED: no threshold, raw scores only (higher is more anomalous); calibrate it with ganomaly import --calibrate or --calibrate-dir\n",
+				name, cfg.ImageSize, cfg.ImageSize, cfg.Channels)
+		}
 		fmt.Fprintln(tw, "file\tscore\traw\tverdict")
 	}
 	failed := 0
@@ -91,10 +105,14 @@ func scoreFiles(stdout, stderr io.Writer, det *model.Detector, name string, file
 		if err == nil {
 			results = det.Score(results[:0], x, 1)
 			r := results[0]
-			line.Score, line.Raw, line.Anomalous = r.Score, r.Raw, r.Anomalous
-			line.Verdict = "normal"
-			if r.Anomalous {
-				line.Verdict = "ANOMALOUS"
+			line.Raw, line.Anomalous, line.Calibrated = r.Raw, r.Anomalous, r.Calibrated
+			switch {
+			case !r.Calibrated:
+				line.Verdict = verdictUncalibrated
+			case r.Anomalous:
+				line.Score, line.Verdict = &r.Score, "ANOMALOUS"
+			default:
+				line.Score, line.Verdict = &r.Score, "normal"
 			}
 		} else {
 			failed++
@@ -105,8 +123,10 @@ func scoreFiles(stdout, stderr io.Writer, det *model.Detector, name string, file
 			_ = enc.Encode(line)
 		case line.Error != "":
 			fmt.Fprintf(tw, "%s\t-\t-\terror: %s\n", path, line.Error)
+		case line.Score == nil:
+			fmt.Fprintf(tw, "%s\t-\t%.6g\t%s\n", path, line.Raw, line.Verdict)
 		default:
-			fmt.Fprintf(tw, "%s\t%.4f\t%.6g\t%s\n", path, line.Score, line.Raw, line.Verdict)
+			fmt.Fprintf(tw, "%s\t%.4f\t%.6g\t%s\n", path, *line.Score, line.Raw, line.Verdict)
 		}
 	}
 	_ = tw.Flush()

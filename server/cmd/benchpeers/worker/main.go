@@ -14,15 +14,14 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/server/cmd/benchpeers/internal/rawf32"
 )
 
 type request struct {
@@ -78,7 +77,7 @@ func handle(models map[string]*loaded, req request) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		x, err := readF32(req.Input)
+		x, err := rawf32.Read(req.Input)
 		if err != nil {
 			return 0, err
 		}
@@ -101,7 +100,7 @@ func handle(models map[string]*loaded, req request) (float64, error) {
 		if req.Out != "" {
 			z, xhat, zhat := m.gen.Forward(m.x, req.Batch)
 			for name, v := range map[string][]float32{"z": z, "xhat": xhat, "zhat": zhat} {
-				if err := writeF32(filepath.Join(req.Out, name+".f32"), v); err != nil {
+				if err := rawf32.Write(filepath.Join(req.Out, name+".f32"), v); err != nil {
 					return 0, err
 				}
 			}
@@ -109,24 +108,4 @@ func handle(models map[string]*loaded, req request) (float64, error) {
 		return seconds, nil
 	}
 	return 0, fmt.Errorf("unknown op %q", req.Op)
-}
-
-func readF32(path string) ([]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, nil
-}
-
-func writeF32(path string, v []float32) error {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return os.WriteFile(path, b, 0o644)
 }

@@ -8,6 +8,15 @@ GOROOT := $(shell $(GO) env GOROOT)
 PORT ?= 8080
 # Go's own runner for GOOS=js GOARCH=wasm tests and benchmarks (Node).
 WASM_ENV := GOOS=js GOARCH=wasm PATH="$$PATH:$(GOROOT)/lib/wasm"
+# The SIMD kernels (model/kernel, tile_simd.go) need Go 1.27's simd package, behind
+# GOEXPERIMENT=simd. The go command fetches that toolchain itself, once (76 MB, from
+# the module proxy). It builds the browser's kernel worker and the benchmarks' workers;
+# the rest (app.wasm, whose size budget Go 1.27 exceeds, and the server) stays on the
+# Go of go.mod, with the scalar kernels, which make test checks too.
+SIMD_GO := go1.27.3
+SIMD_ENV := GOTOOLCHAIN=$(SIMD_GO) GOEXPERIMENT=simd
+SIMD_GOROOT = $(shell $(SIMD_ENV) $(GO) env GOROOT)
+SIMD_WASM_ENV = $(SIMD_ENV) GOOS=js GOARCH=wasm PATH="$(SIMD_GOROOT)/lib/wasm:$$PATH"
 # Packages that must build and pass in the browser's runtime too.
 WASM_PKGS := ./model/... ./wasm/api ./wasm/inference
 FUZZTIME ?= 10s
@@ -33,10 +42,11 @@ build: gotch web
 	$(GO) build -trimpath -tags embedweb -ldflags='$(LDFLAGS)' -o bin/ganomaly ./server/cmd/ganomaly
 
 # The browser's two programs: the app (UI) and the worker (scoring off the UI
-# thread), each precompressed for the server.
+# thread, with the SIMD kernels), each precompressed for the server. Both run on
+# go-app's wasm_exec.js, which the e2e tests check with both toolchains' programs.
 web:
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./wasm
-	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker
+	$(SIMD_WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker
 	gzip -9kf web/app.wasm web/worker.wasm
 	@ls -l web/app.wasm.gz web/worker.wasm.gz | awk '{printf "%s %.2f MB gzipped\n", $$9, $$5/1e6}'
 
@@ -82,11 +92,16 @@ check-purity:
 	@$(WASM_ENV) $(GO) build ./model/...
 	@echo "model/: pure Go, builds for js/wasm"
 
+# The kernels and the generator in both builds: scalar (this Go) and SIMD (Go 1.27,
+# GOEXPERIMENT=simd), each against the naive references, natively and under js/wasm.
+SIMD_PKGS := ./model/kernel ./model
 test-model:
 	$(GO) test ./model/...
+	$(SIMD_ENV) $(GO) test $(SIMD_PKGS)
 
 test-wasm:
 	$(WASM_ENV) $(GO) test -short $(WASM_PKGS)
+	$(SIMD_WASM_ENV) $(GO) test -short $(SIMD_PKGS)
 
 # The trainer (real libtorch, real MNIST: a short training run whose AUC must beat
 # chance, and the gotch <-> pure-Go cross-check), the data sets and the CLI.
@@ -123,23 +138,29 @@ bench: bench-native bench-wasm bench-train
 bench-native:
 	taskset -c 0 $(GO) test -run='^$$' -bench='$(BENCH)' -cpu 1 ./model/...
 	$(GO) test -run='^$$' -bench='GeneratorForward' -cpu $$(nproc) ./model
+	@echo "SIMD build ($(SIMD_GO), GOEXPERIMENT=simd):"
+	$(SIMD_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='$(BENCH)' -cpu 1 $(SIMD_PKGS)
 
 bench-wasm:
 	$(WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='GeneratorForward' ./model
+	@echo "SIMD build ($(SIMD_GO), GOEXPERIMENT=simd):"
+	$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='GeneratorForward' ./model
 
 bench-train: gotch
 	$(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train
 
 ## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
 # One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints
-# ms/image, GFLOP/s and ratios, and checks that the outputs agree. About 3 minutes.
+# ms/image, GFLOP/s and ratios, and checks that the outputs agree. About 2 minutes.
 # BENCH_PEERS_FLAGS="-rounds 9 -widths 64" changes what it times (see its -help).
 BENCH_PEERS_FLAGS ?=
 bench-peers: peers torch
 	@mkdir -p .build/bench
-	$(GO) build -o .build/bench/worker ./server/cmd/benchpeers/worker
-	$(WASM_ENV) $(GO) build -o .build/bench/worker.wasm ./server/cmd/benchpeers/worker
-	$(GO) run ./server/cmd/benchpeers $(BENCH_PEERS_FLAGS)
+	$(SIMD_ENV) $(GO) build -o .build/bench/worker ./server/cmd/benchpeers/worker
+	$(SIMD_WASM_ENV) $(GO) build -o .build/bench/worker.wasm ./server/cmd/benchpeers/worker
+	$(GO) build -o .build/bench/worker-scalar ./server/cmd/benchpeers/worker
+	$(WASM_ENV) $(GO) build -o .build/bench/worker-scalar.wasm ./server/cmd/benchpeers/worker
+	$(GO) run ./server/cmd/benchpeers -wasm-exec "$(SIMD_GOROOT)/lib/wasm/wasm_exec_node.js" $(BENCH_PEERS_FLAGS)
 
 # The embedded default model (weights/): small enough to train in minutes on a CPU
 # (about 8 on two cores). Its card names the file it describes.

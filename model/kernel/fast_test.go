@@ -385,3 +385,13 @@ func TestPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestBuild says which micro-kernels this test binary holds, so that a log shows
+// that both builds ran (make test runs the package with and without GOEXPERIMENT=simd).
+func TestBuild(t *testing.T) {
+	on, lanes := SIMD()
+	t.Logf("SIMD %v, %d float32 lanes, micro-tile %d×%d", on, lanes, mr, nr)
+	if on && nr != 2*lanes {
+		t.Errorf("nr %d, want two vectors of %d lanes", nr, lanes)
+	}
+}

@@ -17,14 +17,17 @@ const (
 // Register and cache blocking of the GEMM. A micro-tile is mr×nr values of C kept
 // in registers (see microkernel.go); kcMax bounds the depth of one pass so that
 // four rows of A (mr·kcMax·4 = 4 KiB) stay in L1 while the panels of B stream
-// past; ncPanels bounds the packed block of B (kcMax·nr·ncPanels·4 = 256 KiB) to
-// a share of L2.
+// past; ncPanels bounds the packed block of B (kcMax·nr·ncPanels·4 = 256 KiB with
+// the scalar tile) to a share of L2.
 const (
 	mr       = 4
-	nr       = 2
 	kcMax    = 256
 	ncPanels = 128
 )
+
+// nr, the width of a micro-tile and of a packed panel of B, depends on the build:
+// 2 with the scalar micro-kernels (tile_scalar.go), two SIMD vectors with the
+// vector ones (tile_simd.go, GOEXPERIMENT=simd).
 
 // A transposed A is packed stripGroup strips of mr rows at a time; packed strips
 // lie stripPad floats further apart than their length so that they do not all
@@ -346,23 +349,19 @@ func (j *gemmJob) gemvT(buf, ybuf []float32, r0, r1 int) {
 		for pc := 0; pc < j.k; pc += j.kcStep {
 			kc := min(j.kcStep, j.k-pc)
 			x := buf[:kc*nr]
-			j.packB(x, pc, kc, 0, 1) // the vector, at x[2p]
+			j.packB(x, pc, kc, 0, 1) // the vector, at x[nr·p]
 			p := 0
 			for ; p+3 < kc; p += 4 {
 				o := (pc+p)*lda + c0
-				axpy4(y, a[o:], a[o+lda:], a[o+2*lda:], a[o+3*lda:], x[2*p], x[2*p+2], x[2*p+4], x[2*p+6])
+				axpy4(y, a[o:], a[o+lda:], a[o+2*lda:], a[o+3*lda:], x[nr*p], x[nr*(p+1)], x[nr*(p+2)], x[nr*(p+3)])
 			}
 			for ; p < kc; p++ {
 				o := (pc+p)*lda + c0
-				axpy1(y, a[o:], x[2*p])
+				axpy1(y, a[o:], x[nr*p])
 			}
 		}
-		i := 0
-		for ; i+mr <= len(y); i += mr {
-			j.store4(c0+i, 0, j.accumulate, y[i], 0, y[i+1], 0, y[i+2], 0, y[i+3], 0)
-		}
-		for ; i < len(y); i++ {
-			j.store1(c0+i, 0, j.accumulate, y[i], 0)
+		for i, v := range y {
+			j.put(c0+i, 0, j.accumulate, v)
 		}
 	}
 }
@@ -384,133 +383,17 @@ func axpy1(y, w0 []float32, x0 float32) {
 	}
 }
 
-// block multiplies rows [r0, r1) and columns [pc, pc+kc) of A by the packed block
-// bb (panels jb..je), and stores (add: adds) the tiles into C. A transposed A is
-// first packed into abuf, a group of strips at a time.
-func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool) {
-	a, lda := j.a, j.lda
-	panel := kc * nr
-	jf := je // panels [jb, jf) are full; a last one with a single column is not
-	if je*nr > j.n {
-		jf = je - 1
-	}
-	lastPanel := bb[(je-1-jb)*panel : (je-jb)*panel]
-	i := r0
-	for j.transA && i+mr <= r1 {
-		g := min(stripGroup, (r1-i)/mr)
-		stride := mr*kc + stripPad
-		packAT(abuf, a, lda, pc, kc, i, g, stride)
-		for s := range g {
-			ap := abuf[s*stride : s*stride+mr*kc]
-			for jp := jb; jp < jf; jp++ {
-				bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-				c00, c01, c10, c11, c20, c21, c30, c31 := kern4x2P(ap, bp)
-				j.store4(i+s*mr, jp, add, c00, c01, c10, c11, c20, c21, c30, c31)
-			}
-			if jf < je {
-				c0, c1, c2, c3 := kern4x1P(ap, lastPanel)
-				j.store4(i+s*mr, jf, add, c0, 0, c1, 0, c2, 0, c3, 0)
-			}
-		}
-		i += g * mr
-	}
-	for ; !j.transA && i+mr <= r1; i += mr {
-		// Hoist the four row slices out of the panel loop.
-		o := i*lda + pc
-		a0 := a[o : o+kc]
-		a1 := a[o+lda : o+lda+kc]
-		a2 := a[o+2*lda : o+2*lda+kc]
-		a3 := a[o+3*lda : o+3*lda+kc]
-		for jp := jb; jp < jf; jp++ {
-			bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-			c00, c01, c10, c11, c20, c21, c30, c31 := kern4x2N(a0, a1, a2, a3, bp)
-			j.store4(i, jp, add, c00, c01, c10, c11, c20, c21, c30, c31)
-		}
-		if jf < je {
-			c0, c1, c2, c3 := kern4x1N(a0, a1, a2, a3, lastPanel)
-			j.store4(i, jf, add, c0, 0, c1, 0, c2, 0, c3, 0)
-		}
-	}
-	for ; i < r1; i++ {
-		for jp := jb; jp < je; jp++ {
-			bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-			var c0, c1 float32
-			if j.transA {
-				c0, c1 = kern1x2T(kc, a[pc*lda+i:], lda, bp)
-			} else {
-				c0, c1 = kern1x2N(a[i*lda+pc:i*lda+pc+kc], bp)
-			}
-			j.store1(i, jp, add, c0, c1)
-		}
-	}
-}
-
-// store4 stores (or adds) the 4×2 tile at rows i..i+3, panel jp.
-func (j *gemmJob) store4(i, jp int, add bool, c00, c01, c10, c11, c20, c21, c30, c31 float32) {
-	j0 := jp * nr
-	two := j0+1 < j.n
+// put stores (or adds) one element of C, through the job's mapping. It serves the
+// rare paths (gemvT); tiles go through the build's own stores.
+func (j *gemmJob) put(i, col int, add bool, v float32) {
 	switch j.ck {
 	case cMatrix:
-		o := i*j.ldc + j0
-		put4(j.c, o, j.ldc, add, c00, c10, c20, c30)
-		if two {
-			put4(j.c, o+1, j.ldc, add, c01, c11, c21, c31)
-		}
+		put1(j.c, i*j.ldc+col, add, v)
 	case cStrided:
-		put4(j.c, i*j.ldc+j.colDst[j0], j.ldc, add, c00, c10, c20, c30)
-		if two {
-			put4(j.c, i*j.ldc+j.colDst[j0+1], j.ldc, add, c01, c11, c21, c31)
-		}
+		put1(j.c, i*j.ldc+j.colDst[col], add, v)
 	case cScatter:
-		j.scatter(i, j0, c00)
-		j.scatter(i+1, j0, c10)
-		j.scatter(i+2, j0, c20)
-		j.scatter(i+3, j0, c30)
-		if two {
-			j.scatter(i, j0+1, c01)
-			j.scatter(i+1, j0+1, c11)
-			j.scatter(i+2, j0+1, c21)
-			j.scatter(i+3, j0+1, c31)
-		}
+		j.scatter(i, col, v)
 	}
-}
-
-// store1 stores (or adds) the 1×2 tile at row i, panel jp.
-func (j *gemmJob) store1(i, jp int, add bool, c0, c1 float32) {
-	j0 := jp * nr
-	two := j0+1 < j.n
-	switch j.ck {
-	case cMatrix:
-		put1(j.c, i*j.ldc+j0, add, c0)
-		if two {
-			put1(j.c, i*j.ldc+j0+1, add, c1)
-		}
-	case cStrided:
-		put1(j.c, i*j.ldc+j.colDst[j0], add, c0)
-		if two {
-			put1(j.c, i*j.ldc+j.colDst[j0+1], add, c1)
-		}
-	case cScatter:
-		j.scatter(i, j0, c0)
-		if two {
-			j.scatter(i, j0+1, c1)
-		}
-	}
-}
-
-func put4(c []float32, o, rs int, add bool, v0, v1, v2, v3 float32) {
-	c = c[o : o+3*rs+1] // one bounds check for the four stores
-	if add {
-		c[0] += v0
-		c[rs] += v1
-		c[2*rs] += v2
-		c[3*rs] += v3
-		return
-	}
-	c[0] = v0
-	c[rs] = v1
-	c[2*rs] = v2
-	c[3*rs] = v3
 }
 
 func put1(c []float32, o int, add bool, v float32) {
@@ -566,19 +449,12 @@ func (j *gemmJob) packMatrix(bb []float32, pc, kc, jb, je int) {
 	for jp := jb; jp < je; jp++ {
 		out := bb[(jp-jb)*kc*nr : (jp-jb+1)*kc*nr]
 		j0 := jp * nr
+		w := min(nr, j.n-j0) // columns of this panel; the rest are zeros
 		o := pc*ldb + j0
-		if j0+1 < j.n {
-			for p := 0; p < kc; p++ {
-				row := b[o : o+2 : o+2]
-				out[2*p] = row[0]
-				out[2*p+1] = row[1]
-				o += ldb
-			}
-			continue
-		}
 		for p := 0; p < kc; p++ {
-			out[2*p] = b[o]
-			out[2*p+1] = 0
+			dst := out[p*nr : p*nr+nr]
+			copy(dst, b[o:o+w])
+			clear(dst[w:])
 			o += ldb
 		}
 	}
@@ -589,18 +465,18 @@ func (j *gemmJob) packMatrixT(bb []float32, pc, kc, jb, je int) {
 	for jp := jb; jp < je; jp++ {
 		out := bb[(jp-jb)*kc*nr : (jp-jb+1)*kc*nr]
 		j0 := jp * nr
-		r0 := b[j0*ldb+pc : j0*ldb+pc+kc]
-		if j0+1 < j.n {
-			r1 := b[(j0+1)*ldb+pc : (j0+1)*ldb+pc+kc]
-			for p, v := range r0 {
-				out[2*p] = v
-				out[2*p+1] = r1[p]
+		for q := range nr {
+			if j0+q >= j.n {
+				for t := q; t < len(out); t += nr {
+					out[t] = 0
+				}
+				continue
 			}
-			continue
-		}
-		for p, v := range r0 {
-			out[2*p] = v
-			out[2*p+1] = 0
+			t := q
+			for _, v := range b[(j0+q)*ldb+pc : (j0+q)*ldb+pc+kc] {
+				out[t] = v
+				t += nr
+			}
 		}
 	}
 }

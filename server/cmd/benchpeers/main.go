@@ -2,8 +2,9 @@
 // GANomaly generator forward pass, on the same weights and the same seeded inputs,
 // in one run with rounds alternating between runtimes:
 //
-//	go-native   our pure-Go model, native (GOMAXPROCS=1)
-//	go-wasm     our pure-Go model compiled to js/wasm, in Node
+//	go-native   our pure-Go model, native (GOMAXPROCS=1), SIMD kernels
+//	go-wasm     our pure-Go model compiled to js/wasm, in Node, SIMD kernels
+//	go-*-scalar the same with the scalar kernels (a build without GOEXPERIMENT=simd)
 //	ort-node    onnxruntime-node on our exported ONNX file, 1 thread
 //	ort-web     onnxruntime-web's wasm backend (SIMD) in Node, 1 thread
 //	torch       PyTorch (Debian's python3-torch) eval mode, 1 thread
@@ -33,6 +34,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/server/cmd/benchpeers/internal/rawf32"
 	"github.com/ganomaly-go/ganomaly-go/server/onnxexport"
@@ -45,12 +48,14 @@ func main() {
 		target      = flag.Duration("target", 400*time.Millisecond, "about how long one timing lasts (iterations are chosen from a warm-up)")
 		widthsFlag  = flag.String("widths", "64,16", "generator widths to time: 64 is the official generator (seeded DCGAN weights), 16 the embedded default model")
 		batchesFlag = flag.String("batches", "1,64", "batch sizes")
-		runnersFlag = flag.String("runners", "go-native,go-wasm,ort-node,ort-web,torch", "runtimes to time")
-		nativeBin   = flag.String("worker", ".build/bench/worker", "our worker, native build")
-		wasmBin     = flag.String("worker-wasm", ".build/bench/worker.wasm", "our worker, js/wasm build")
+		runnersFlag = flag.String("runners", "go-native,go-wasm,go-native-scalar,go-wasm-scalar,ort-node,ort-web,torch", "runtimes to time")
+		nativeBin   = flag.String("worker", ".build/bench/worker", "our worker, native build (SIMD)")
+		wasmBin     = flag.String("worker-wasm", ".build/bench/worker.wasm", "our worker, js/wasm build (SIMD)")
+		wasmExec    = flag.String("wasm-exec", "", "wasm_exec_node.js of the Go that built -worker-wasm (default: this Go's)")
 		peersDir    = flag.String("peers", "server/peers", "folder of the peers' workers and node_modules")
 		python      = flag.String("python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
 		cpu         = flag.String("cpu", "0", "CPU list every worker is pinned to (taskset -c); empty: no pinning")
+		keep        = flag.String("keep", "", "write the weights, ONNX files and inputs into this folder and keep them (default: a temporary folder, removed)")
 	)
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: benchpeers [flags]\n\n%s\nflags:\n", strings.TrimSpace(usage))
@@ -62,13 +67,15 @@ func main() {
 	if err := errors.Join(err1, err2); err != nil {
 		fail(err)
 	}
-	b := &bench{rounds: *rounds, target: *target, batches: batches}
-	if err := b.prepare(widths); err != nil {
+	b := &bench{rounds: *rounds, target: *target, batches: batches, tty: term.IsTerminal(int(os.Stderr.Fd()))}
+	if err := b.prepare(widths, *keep); err != nil {
 		fail(err)
 	}
-	defer os.RemoveAll(b.dir)
+	if *keep == "" {
+		defer os.RemoveAll(b.dir)
+	}
 	for _, name := range strings.Split(*runnersFlag, ",") {
-		r, err := startRunner(strings.TrimSpace(name), *cpu, *nativeBin, *wasmBin, *peersDir, *python)
+		r, err := startRunner(strings.TrimSpace(name), *cpu, *nativeBin, *wasmBin, *wasmExec, *peersDir, *python)
 		if err != nil {
 			fail(err)
 		}
@@ -116,6 +123,7 @@ type benchModel struct {
 }
 
 type bench struct {
+	tty     bool // stderr is a terminal: progress on one line
 	dir     string
 	rounds  int
 	target  time.Duration
@@ -130,8 +138,11 @@ type bench struct {
 }
 
 // prepare writes, for each width, the weights file, its ONNX export and the inputs.
-func (b *bench) prepare(widths []int) error {
-	dir, err := os.MkdirTemp("", "benchpeers-")
+func (b *bench) prepare(widths []int, keep string) error {
+	dir, err := keep, os.MkdirAll(keep, 0o755)
+	if keep == "" {
+		dir, err = os.MkdirTemp("", "benchpeers-")
+	}
 	if err != nil {
 		return err
 	}
@@ -220,13 +231,21 @@ func (b *bench) run() error {
 					}
 					b.times[m.name][batch][r.name] = append(b.times[m.name][batch][r.name], sec/float64(n*batch))
 					done++
-					eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done))
-					fmt.Fprintf(os.Stderr, "\rround %d/%d  %3d%%  ETA %s   ", round, b.rounds, 100*done/total, eta.Round(time.Second))
+					if b.tty {
+						eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done))
+						fmt.Fprintf(os.Stderr, "\rround %d/%d  %3d%%  ETA %s   ", round, b.rounds, 100*done/total, eta.Round(time.Second))
+					}
 				}
 			}
 		}
+		if !b.tty {
+			eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done))
+			fmt.Fprintf(os.Stderr, "round %d/%d done, ETA %s\n", round, b.rounds, eta.Round(time.Second))
+		}
 	}
-	fmt.Fprintln(os.Stderr)
+	if b.tty {
+		fmt.Fprintln(os.Stderr)
+	}
 	return nil
 }
 
@@ -323,7 +342,8 @@ func (b *bench) report(w io.Writer) bool {
 // summary gives each of our builds against the peers it competes with: the browser
 // build against onnxruntime-web, the native one against PyTorch and onnxruntime-node.
 func (b *bench) summary(w io.Writer) {
-	pairs := []struct{ ours, peer string }{{"go-wasm", "ort-web"}, {"go-native", "torch"}, {"go-native", "ort-node"}}
+	pairs := []struct{ ours, peer string }{{"go-wasm", "ort-web"}, {"go-native", "torch"}, {"go-native", "ort-node"},
+		{"go-wasm", "go-wasm-scalar"}, {"go-native", "go-native-scalar"}}
 	fmt.Fprintln(w, "\nsummary, our speed as a fraction of the peer's:")
 	for _, m := range b.models {
 		for _, batch := range b.batches {
@@ -359,26 +379,48 @@ type runner struct {
 	errs *strings.Builder
 }
 
-func startRunner(name, cpu, nativeBin, wasmBin, peersDir, python string) (*runner, error) {
+func startRunner(name, cpu, nativeBin, wasmBin, wasmExec, peersDir, python string) (*runner, error) {
 	var argv []string
 	env := os.Environ()
-	switch name {
-	case "go-native":
-		argv = []string{nativeBin}
-		env = append(env, "GOMAXPROCS=1")
-	case "go-wasm":
+	// The scalar workers sit beside the SIMD ones: worker-scalar, worker-scalar.wasm.
+	scalar := func(bin string) string {
+		ext := filepath.Ext(bin)
+		return strings.TrimSuffix(bin, ext) + "-scalar" + ext
+	}
+	thisGoExec := func() (string, error) {
 		goroot, err := exec.Command("go", "env", "GOROOT").Output()
 		if err != nil {
-			return nil, fmt.Errorf("go-wasm: go env GOROOT: %w", err)
+			return "", fmt.Errorf("%s: go env GOROOT: %w", name, err)
 		}
-		argv = []string{"node", "--stack-size=8192", filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec_node.js"), wasmBin}
+		return filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec_node.js"), nil
+	}
+	switch name {
+	case "go-native", "go-native-scalar":
+		bin := nativeBin
+		if name == "go-native-scalar" {
+			bin = scalar(bin)
+		}
+		argv = []string{bin}
+		env = append(env, "GOMAXPROCS=1")
+	case "go-wasm", "go-wasm-scalar":
+		bin, execJS := wasmBin, wasmExec
+		if name == "go-wasm-scalar" {
+			bin, execJS = scalar(bin), ""
+		}
+		if execJS == "" {
+			var err error
+			if execJS, err = thisGoExec(); err != nil {
+				return nil, err
+			}
+		}
+		argv = []string{"node", "--stack-size=8192", execJS, bin}
 	case "ort-node", "ort-web":
 		argv = []string{"node", filepath.Join(peersDir, "ort-worker.mjs"), strings.TrimPrefix(name, "ort-")}
 	case "torch":
 		argv = []string{python, filepath.Join(peersDir, "torch_worker.py")}
 		env = append(env, "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
 	default:
-		return nil, fmt.Errorf("unknown runtime %q: use go-native, go-wasm, ort-node, ort-web or torch", name)
+		return nil, fmt.Errorf("unknown runtime %q: use go-native, go-wasm, go-native-scalar, go-wasm-scalar, ort-node, ort-web or torch", name)
 	}
 	if cpu != "" {
 		argv = append([]string{"taskset", "-c", cpu}, argv...)

@@ -79,6 +79,9 @@ var (
 // webDir builds app.wasm and worker.wasm, as `make` does, into a fresh copy of the
 // repository's web folder (so that the test never touches the working tree's
 // build), once for the whole package.
+// simdEnv is what the Makefile's SIMD_ENV sets for the kernel worker.
+var simdEnv = []string{"GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd"}
+
 func webDir(t *testing.T) string {
 	t.Helper()
 	if *keepWeb != "" {
@@ -112,6 +115,10 @@ func webDir(t *testing.T) string {
 			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, out), pkg)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+			if out == "worker.wasm" {
+				// As make web builds it: the SIMD kernels, Go 1.27 (see the Makefile).
+				cmd.Env = append(cmd.Env, simdEnv...)
+			}
 			if b, err := cmd.CombinedOutput(); err != nil {
 				buildErr = fmt.Errorf("building %s: %v\n%s", out, err, b)
 				return

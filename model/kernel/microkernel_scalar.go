@@ -1,3 +1,5 @@
+//go:build !goexperiment.simd
+
 package kernel
 
 // The micro-kernels: the only loops where the floating-point work happens. Each

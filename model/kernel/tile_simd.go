@@ -1,0 +1,135 @@
+//go:build goexperiment.simd
+
+package kernel
+
+// The vector build (Go 1.27 with GOEXPERIMENT=simd): micro-tiles of 4 rows × two
+// SIMD vectors (microkernel_simd.go). A vector holds vl float32 lanes: 4 under
+// WebAssembly (128-bit SIMD), 8 with AVX2, 16 with AVX-512; nr follows it, so
+// nothing here assumes a width.
+
+// vl, the number of float32 lanes of a vector, and nr, the width of a micro-tile
+// and of a packed panel of B (two vectors), are in lanes_wasm.go and lanes_other.go.
+
+// maxNR bounds nr for the tile buffers on the stack: two vectors of 2048 bits, the
+// largest any SIMD extension defines.
+const maxNR = 2 * 2048 / 32
+
+// SIMD reports whether the kernels run on SIMD vectors (GOEXPERIMENT=simd builds)
+// and their width in float32 lanes; 1 for the scalar build.
+func SIMD() (on bool, lanes int) { return true, vl }
+
+// block multiplies rows [r0, r1) and columns [pc, pc+kc) of A by the packed block
+// bb (panels jb..je), and stores (add: adds) the tiles into C. A transposed A is
+// first packed into abuf, a group of strips at a time. A tile goes from the
+// vector registers to a small buffer on the stack and from there through the
+// job's store: per tile that is 4·nr values against 4·nr·kc multiply-adds.
+func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool) {
+	a, lda := j.a, j.lda
+	panel := kc * nr
+	var buf [mr * maxNR]float32
+	tile := buf[:mr*nr]
+	i := r0
+	for j.transA && i+mr <= r1 {
+		g := min(stripGroup, (r1-i)/mr)
+		stride := mr*kc + stripPad
+		packATRows(abuf, a, lda, pc, kc, i, g, stride)
+		for s := range g {
+			ap := abuf[s*stride : s*stride+mr*kc]
+			a0, a1, a2, a3 := ap[:kc], ap[kc:2*kc], ap[2*kc:3*kc], ap[3*kc:4*kc]
+			for jp := jb; jp < je; jp++ {
+				vkern4N(a0, a1, a2, a3, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
+				j.storeTile(i+s*mr, mr, jp, add, tile)
+			}
+		}
+		i += g * mr
+	}
+	for ; !j.transA && i+mr <= r1; i += mr {
+		o := i*lda + pc
+		a0 := a[o : o+kc]
+		a1 := a[o+lda : o+lda+kc]
+		a2 := a[o+2*lda : o+2*lda+kc]
+		a3 := a[o+3*lda : o+3*lda+kc]
+		for jp := jb; jp < je; jp++ {
+			vkern4N(a0, a1, a2, a3, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
+			j.storeTile(i, mr, jp, add, tile)
+		}
+	}
+	for ; i < r1; i++ {
+		for jp := jb; jp < je; jp++ {
+			bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
+			if j.transA {
+				vkern1T(kc, a[pc*lda+i:], lda, bp, tile[:nr])
+			} else {
+				vkern1N(a[i*lda+pc:i*lda+pc+kc], bp, tile[:nr])
+			}
+			j.storeTile(i, 1, jp, add, tile)
+		}
+	}
+}
+
+// storeTile stores (or adds) rows i..i+rows-1 of panel jp from tile (rows of nr
+// values), keeping only the panel's columns that exist.
+func (j *gemmJob) storeTile(i, rows, jp int, add bool, tile []float32) {
+	j0 := jp * nr
+	cols := min(nr, j.n-j0)
+	switch j.ck {
+	case cMatrix:
+		for r := range rows {
+			j.storeRow(j.c[(i+r)*j.ldc+j0:(i+r)*j.ldc+j0+cols], tile[r*nr:r*nr+cols], add)
+		}
+	case cStrided:
+		dst := j.colDst[j0 : j0+cols]
+		if dst[cols-1]-dst[0] == cols-1 {
+			// The panel's pixels follow each other in one image: rows of C are
+			// contiguous there, as in a plain matrix.
+			for r := range rows {
+				o := (i+r)*j.ldc + dst[0]
+				j.storeRow(j.c[o:o+cols], tile[r*nr:r*nr+cols], add)
+			}
+			return
+		}
+		for r := range rows {
+			t := tile[r*nr : r*nr+cols]
+			o := (i + r) * j.ldc
+			for q, d := range dst {
+				put1(j.c, o+d, add, t[q])
+			}
+		}
+	case cScatter:
+		for r := range rows {
+			for q := range cols {
+				j.scatter(i+r, j0+q, tile[r*nr+q])
+			}
+		}
+	}
+}
+
+func (j *gemmJob) storeRow(dst, src []float32, add bool) {
+	if !add {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for q := range dst {
+		dst[q] += src[q]
+	}
+}
+
+// packATRows packs g strips of mr rows of op(A) = Aᵀ, from row i and depth pc to
+// pc+kc, into dst as rows: element (i+mr·s+r, pc+p) goes to dst[s·stride + r·kc + p],
+// so that each strip is four rows for vkern4N. It reads A in rows, the order in
+// which it is stored.
+func packATRows(dst, a []float32, lda, pc, kc, i, g, stride int) {
+	for p := range kc {
+		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
+		o := p
+		for s := range g {
+			q := row[mr*s : mr*s+mr : mr*s+mr]
+			dst[o] = q[0]
+			dst[o+kc] = q[1]
+			dst[o+2*kc] = q[2]
+			dst[o+3*kc] = q[3]
+			o += stride
+		}
+	}
+}

@@ -29,6 +29,7 @@ type step struct {
 	transposed   bool
 	geom         kernel.Geometry // Batch is set per call
 	weight       []float32
+	weightT      []float32 // transposed convolutions: the weight as the GEMM reads it (kernel.TransposeWeight)
 	scale, shift []float32 // nil when no batch norm follows
 	act          kernel.Activation
 	inSize       int
@@ -94,6 +95,11 @@ func compile(seq Sequential, inSize int, tensors map[string][]float32) ([]step, 
 			act:     kernel.Identity,
 			inSize:  size,
 			outSize: m.OutSize(size),
+		}
+		if s.transposed {
+			// Once here rather than packed at every call.
+			s.weightT = make([]float32, len(w))
+			kernel.TransposeWeight(s.weightT, w, s.geom)
 		}
 		if i+1 < len(seq) && seq[i+1].Op == OpBatchNorm {
 			i++
@@ -190,7 +196,7 @@ func (g *Generator) run(steps []step, src, dst []float32, n int) {
 		geom := s.geom
 		geom.Batch = n
 		if s.transposed {
-			kernel.ConvTranspose2D(out, in, s.weight, geom, &g.ws)
+			kernel.ConvTranspose2DT(out, in, s.weight, s.weightT, geom, &g.ws)
 		} else {
 			kernel.Conv2D(out, in, s.weight, geom, &g.ws)
 		}

@@ -152,6 +152,12 @@ var (
 		func(g Geometry) int { return g.InC * g.Kernel * g.Kernel }}
 	convOpT = convOp{ConvTranspose2D, ConvTranspose2DRef, Geometry.ConvTransposeOut,
 		func(g Geometry) int { c := (g.Kernel + g.Stride - 1) / g.Stride; return g.InC * c * c }}
+	// convOpTT is ConvTranspose2DT, with the weight transposed by TransposeWeight.
+	convOpTT = convOp{func(dst, src, w []float32, g Geometry, ws *Workspace) {
+		wt := make([]float32, len(w))
+		TransposeWeight(wt, w, g)
+		ConvTranspose2DT(dst, src, w, wt, g, ws)
+	}, ConvTranspose2DRef, Geometry.ConvTransposeOut, convOpT.terms}
 )
 
 // checkConv runs both checks for one geometry; ws is shared across calls to
@@ -216,6 +222,7 @@ func TestConvTranspose2DMatchesRef(t *testing.T) {
 	)
 	for _, c := range shapes {
 		checkConv(t, r, convOpT, c.name, c.g, ws)
+		checkConv(t, r, convOpTT, c.name+" (weight transposed)", c.g, ws)
 	}
 }
 
@@ -240,6 +247,8 @@ func TestParallelSplits(t *testing.T) {
 		checkConv(t, r, convOpT, "kernel² 9", Geometry{1, 64, 6, 6, 33, 3, 2, 1}, ws)
 		checkConv(t, r, convOpT, "1x1 input", Geometry{1, 300, 1, 1, 200, 4, 1, 0}, ws)
 		checkConv(t, r, convOpT, "1x1 input, batch 5", Geometry{5, 300, 1, 1, 200, 4, 1, 0}, ws)
+		checkConv(t, r, convOpTT, "weight transposed, 1x1 input, batch 5", Geometry{5, 300, 1, 1, 200, 4, 1, 0}, ws)
+		checkConv(t, r, convOpTT, "weight transposed, odd pixels", Geometry{2, 40, 5, 3, 9, 3, 1, 1}, ws)
 		compareGemm(t, r, NoTrans, Trans, 130, 301, 270, 3, true, ws)
 	}
 }

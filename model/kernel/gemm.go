@@ -252,7 +252,7 @@ func (j *gemmJob) plan(ws *Workspace, rowAlign, colAlign int, colSplit bool) {
 		units := (panels + j.align - 1) / j.align // as in span
 		cols = min((units+j.chunks-1)/j.chunks*j.align, panels)
 	}
-	if j.transA {
+	if j.transA || packStrips {
 		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*kc+stripPad))
 	}
 	if j.splitRows && !(j.n == 1 && j.transA) && j.k*nr*panels <= prepackMax {
@@ -281,7 +281,7 @@ func (j *gemmJob) work(part int) {
 	if j.prepacked == nil {
 		bbuf = j.pack[part]
 	}
-	if j.transA {
+	if j.transA || packStrips {
 		abuf = j.packA[part]
 	}
 	panels := (j.n + nr - 1) / nr

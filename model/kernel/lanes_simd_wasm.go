@@ -10,3 +10,7 @@ const (
 	vl = 4
 	nr = 2 * vl
 )
+
+// packStrips says whether the vector GEMM packs A in strips of interleaved rows
+// (vkern4P) or reads it in rows (vkern4N); see vkern4P for why it differs.
+const packStrips = true

@@ -8,6 +8,10 @@ package kernel
 // nr is the width of a micro-tile and of a packed panel of B.
 const nr = 2
 
+// packStrips is the vector build's choice (lanes_simd_*.go); the scalar kernels
+// pack only a transposed A.
+const packStrips = false
+
 // SIMD reports whether the kernels run on SIMD vectors (GOEXPERIMENT=simd builds)
 // and their width in float32 lanes; 1 for the scalar build.
 func SIMD() (on bool, lanes int) { return false, 1 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,6 +125,13 @@ func weightsFrom(st *safetensors.File) (*WeightsFile, error) {
 		}
 		if !slices.Equal(t.Shape, p.Shape) {
 			return nil, bad("tensor %q has shape %v, want %v for config %+v", t.Name, t.Shape, p.Shape, f.Config)
+		}
+		// A NaN or an infinity in the weights makes every score NaN, and NaN
+		// compares false with any threshold: every image would be called normal.
+		for i, v := range t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, bad("tensor %q holds %v at index %d: weights must be finite (the model diverged in training, or the file is damaged)", t.Name, v, i)
+			}
 		}
 		f.Tensors[t.Name] = t.Data
 	}

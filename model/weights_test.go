@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,8 @@ func TestReadWeightsRefusesMalformed(t *testing.T) {
 		{"no format", mutate(t, func(f *safetensors.File) { delete(f.Metadata, "format") }), "not a ganomaly-go weights file"},
 		{"future version", mutate(t, func(f *safetensors.File) { f.Metadata["format_version"] = "2" }), "format version"},
 		{"config missing", mutate(t, func(f *safetensors.File) { delete(f.Metadata, "config") }), `"config" is missing`},
+		{"NaN weight", mutate(t, func(f *safetensors.File) { f.Tensors[1].Data[2] = float32(math.NaN()) }), "must be finite"},
+		{"infinite weight", mutate(t, func(f *safetensors.File) { f.Tensors[0].Data[0] = float32(math.Inf(-1)) }), "holds -Inf at index 0"},
 		{"config not JSON", mutate(t, func(f *safetensors.File) { f.Metadata["config"] = "{" }), `"config"`},
 		{"config unknown field", mutate(t, func(f *safetensors.File) {
 			f.Metadata["config"] = `{"image_size":16,"channels":1,"latent":4,"width":2,"extra_layers":0,"colour":1}`

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -108,9 +109,22 @@ func (s *Server) jobLimits(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	var req api.JobRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	if err == nil {
+		// encoding/json matches keys case-insensitively and keeps the last of
+		// duplicates: {"Epochs": 3, "epochs": 50} would pass as 50. Only exact,
+		// single keys are accepted.
+		if field, msg := checkKeys(body, jobRequestKeys); msg != "" {
+			writeErrorField(w, http.StatusBadRequest, api.CodeBadJSON, field, msg)
+			return
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err == nil {
+		err = dec.Decode(&req)
+	}
+	if err != nil {
 		code, field, msg := api.CodeBadJSON, "", "the body must be one JSON object (api.JobRequest): "+err.Error()
 		var typeErr *json.UnmarshalTypeError
 		var tooBig *http.MaxBytesError
@@ -233,6 +247,9 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()
 	for {
+		// A stream lives as long as its job: each round of events gets its own
+		// write deadline instead of the server's one for ordinary responses.
+		_ = rc.SetWriteDeadline(time.Now().Add(2*s.heartbeat + 10*time.Second))
 		for _, ev := range events {
 			b, err := json.Marshal(ev)
 			if err != nil {
@@ -252,6 +269,7 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-changed:
 		case <-heartbeat.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(2*s.heartbeat + 10*time.Second))
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
 			}

@@ -45,6 +45,12 @@ type Options struct {
 	Token string
 	// Heartbeat is the interval of an event stream's keep-alive comments (default 15 s).
 	Heartbeat time.Duration
+	// ReadTimeout bounds reading a whole request, body included, and WriteTimeout
+	// writing an ordinary response (defaults 30 s and 2 min): a client that sends or
+	// reads one byte a second cannot hold a connection forever. Event streams push
+	// their write deadline on at every event; weights downloads get
+	// weightsWriteTimeout.
+	ReadTimeout, WriteTimeout time.Duration
 
 	// StaticSite builds the app for a static copy (WriteSite): its Train page says
 	// that training needs the server.
@@ -99,6 +105,9 @@ func New(opts Options) (*Server, error) {
 	if s.heartbeat <= 0 {
 		s.heartbeat = defaultHeartbeat
 	}
+	if opts.Token != "" && len(opts.Token) < MinTokenLen {
+		return nil, fmt.Errorf("httpserver: the training token is %d characters long: use at least %d (or none, and the server makes a random one); pass it in $GANOMALY_TOKEN rather than --token, which other users see in ps", len(opts.Token), MinTokenLen)
+	}
 	if opts.ModelsDir != "" && !opts.NoTraining {
 		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, Logger: log}); err != nil {
 			return nil, fmt.Errorf("httpserver: %w", err)
@@ -112,6 +121,18 @@ func New(opts Options) (*Server, error) {
 	s.handler = s.routes()
 	return s, nil
 }
+
+// MinTokenLen is the shortest training token New accepts.
+const MinTokenLen = 16
+
+// Default deadlines (see Options.ReadTimeout).
+const (
+	defaultReadTimeout  = 30 * time.Second
+	defaultWriteTimeout = 2 * time.Minute
+	// weightsWriteTimeout is what a weights download gets: 1 GiB, the largest
+	// file served, at 1 MB/s.
+	weightsWriteTimeout = 20 * time.Minute
+)
 
 // NewToken returns a random token for the training endpoints: 128 bits in hex.
 func NewToken() (string, error) {
@@ -166,7 +187,23 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "model_not_found", "weights URLs are "+api.WeightsPrefix+"<name>"+api.WeightsExt)
 	})
 	mux.Handle("/", s.web.Handler())
-	return s.accessLog(mux)
+	return s.accessLog(securityHeaders(mux))
+}
+
+// securityHeaders sets, on every response, what keeps other sites from framing the
+// pages (the Train page keeps the token in localStorage, and a framed page can be
+// clicked through), browsers from guessing content types, and URLs from leaking in
+// Referer headers. Only frame-ancestors of CSP: a full policy would have to allow
+// what go-app's pages load inline.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the whole server's handler, for tests and for embedding in another server.
@@ -193,9 +230,18 @@ const shutdownGrace = 10 * time.Second
 // ServeListener is Serve on a listener the caller opened (for a port chosen by the
 // system: listen on "127.0.0.1:0" and read ln.Addr()).
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
+	readTimeout, writeTimeout := s.opts.ReadTimeout, s.opts.WriteTimeout
+	if readTimeout <= 0 {
+		readTimeout = defaultReadTimeout
+	}
+	if writeTimeout <= 0 {
+		writeTimeout = defaultWriteTimeout
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, readTimeout),
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -288,6 +334,8 @@ func (s *Server) serveWeights(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Disposition", `attachment; filename="`+name+api.WeightsExt+`"`)
+	// A weights file may be large and the link slow: more than an ordinary response.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(weightsWriteTimeout))
 	http.ServeContent(w, r, "", e.Modified, body)
 }
 

@@ -1,0 +1,172 @@
+package httpserver
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// listening starts s on a loopback port with its own deadlines (ServeListener, not
+// httptest: the deadlines are the server's) and returns its address.
+func listening(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.ServeListener(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// A client that sends its body one byte at a time is cut off after ReadTimeout,
+// with or without a token; before, it held the connection for as long as it liked.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	s, err := New(Options{ModelsDir: t.TempDir(), WebFS: webFS(), Device: "cpu", Token: testToken,
+		ReadTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DefaultWeights: weightsBytes(t, 1, "mnist", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := listening(t, s)
+	for _, auth := range []string{"", "Authorization: " + api.BearerToken(testToken) + "\r\n"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n%s\r\n{", api.JobsPath, auth)
+		closed := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, conn) // until the server closes the connection
+			close(closed)
+		}()
+		cut := false
+		for !cut && time.Since(start) < 10*time.Second {
+			select {
+			case <-closed:
+				cut = true
+			case <-time.After(100 * time.Millisecond):
+				conn.Write([]byte(" "))
+			}
+		}
+		conn.Close()
+		if !cut {
+			t.Errorf("token %v: a body sent a byte every 100 ms held the connection for %v", auth != "", time.Since(start).Round(time.Millisecond))
+		} else {
+			t.Logf("token %v: slow body cut off after %v", auth != "", time.Since(start).Round(time.Millisecond))
+		}
+	}
+}
+
+// An event stream lives longer than the server's write deadline for ordinary
+// responses: it pushes its own deadline on at every event.
+func TestEventStreamOutlivesWriteTimeout(t *testing.T) {
+	s, err := New(Options{ModelsDir: t.TempDir(), WebFS: webFS(), Device: "cpu", Token: testToken,
+		WriteTimeout: 500 * time.Millisecond, Heartbeat: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DefaultWeights: weightsBytes(t, 1, "mnist", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	base := "http://" + listening(t, s)
+	body, _ := json.Marshal(longerJob())
+	req, _ := http.NewRequest(http.MethodPost, base+api.JobsPath, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", api.BearerToken(testToken))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job api.Job
+	json.NewDecoder(resp.Body).Decode(&job)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST: %s", resp.Status)
+	}
+	start := time.Now()
+	resp, err = http.Get(base + api.JobEventsURL(job.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	ended := false
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev api.JobEvent
+		if json.Unmarshal([]byte(data), &ev) == nil && ev.Final() {
+			ended = true
+			break
+		}
+	}
+	took := time.Since(start)
+	if !ended {
+		t.Fatalf("the stream ended after %v without the job's end event (%v)", took.Round(time.Millisecond), sc.Err())
+	}
+	if took < 2*500*time.Millisecond {
+		t.Logf("the job took only %v: the stream did not have to outlive the write deadline", took)
+	} else {
+		t.Logf("stream open %v, 500 ms write deadline", took.Round(time.Millisecond))
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/", "/teach", api.ModelsPath, "/web/app.css", "/no-such-page", "/weights/nope.safetensors"} {
+		rec := httptest.NewRecorder()
+		f.srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		h := rec.Header()
+		if h.Get("Content-Security-Policy") != "frame-ancestors 'none'" || h.Get("X-Frame-Options") != "DENY" ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
+			t.Errorf("%s (%d): headers %v", path, rec.Code, h)
+		}
+	}
+}
+
+// Job requests take exact, single field names: encoding/json alone would accept
+// "Epochs" and keep the last of two "epochs".
+func TestJobRequestExactKeys(t *testing.T) {
+	js := newJobServer(t, "")
+	for _, c := range []struct{ body, want string }{
+		{`{"dataset":"mnist","Epochs":3}`, `did you mean "epochs"`},
+		{`{"dataset":"mnist","epochs":1,"epochs":50}`, `"epochs" appears twice`},
+		{`{"dataset":"mnist","epochz":1}`, `unknown field "epochz"`},
+	} {
+		resp, body := js.do(t, http.MethodPost, api.JobsPath, testToken, c.body)
+		var e api.Error
+		json.Unmarshal(body, &e)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(e.Message, c.want) {
+			t.Errorf("%s: %s %s, want 400 saying %s", c.body, resp.Status, body, c.want)
+		}
+	}
+}
+
+func TestShortTokenRefused(t *testing.T) {
+	_, err := New(Options{ModelsDir: t.TempDir(), WebFS: webFS(), Device: "cpu", Token: "hunter2",
+		DefaultWeights: weightsBytes(t, 1, "mnist", 0)})
+	if err == nil || !strings.Contains(err.Error(), "at least 16") || !strings.Contains(err.Error(), "GANOMALY_TOKEN") {
+		t.Errorf("a 7-character token: %v", err)
+	}
+}

@@ -1,0 +1,69 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// jobRequestKeys are the JSON names of api.JobRequest's fields, exactly as spelled.
+var jobRequestKeys = jsonNames(reflect.TypeFor[api.JobRequest]())
+
+// jsonNames lists the JSON keys of a struct type's exported fields.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
+// checkKeys reads the top-level object of body and reports the first key that is
+// not exactly one of allowed or that appears twice, as (field, message). It says
+// nothing of other JSON errors: the decoder that follows reports those.
+func checkKeys(body []byte, allowed map[string]bool) (field, msg string) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", ""
+		}
+		key, _ := tok.(string)
+		switch {
+		case seen[key]:
+			return key, fmt.Sprintf("field %q appears twice: give each field once", key)
+		case !allowed[key]:
+			for name := range allowed {
+				if strings.EqualFold(name, key) {
+					return key, fmt.Sprintf("unknown field %q: field names are lower case, exactly as documented (did you mean %q?)", key, name)
+				}
+			}
+			// Unknown names get the decoder's message, which lists the fields.
+			return "", ""
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", ""
+		}
+	}
+	return "", ""
+}

@@ -39,7 +39,18 @@ type checkSession struct {
 	// the current one's when mounts overlap.
 	listener func()
 	token    int
+	// A change is told at once when the page was last told longer than
+	// renderGap ago; changes within the gap are told once, at its end.
+	notifyPending bool
+	lastNotify    time.Time
 }
+
+// renderGap is the shortest time between two re-renders of the page that changes
+// ask for. Results of a large drop arrive hundreds a second, and a re-render of the
+// page per result kept the UI thread busy (the batch ran at a fraction of the
+// kernels' speed, and clicks waited seconds); a few re-renders a second show the
+// same progress.
+var renderGap = 150 * time.Millisecond // a variable for the tests
 
 // session is the one check session of the page.
 var session = &checkSession{status: modelLoading, message: "Starting…"}
@@ -62,10 +73,29 @@ func (s *checkSession) attach(fn func()) (detach func()) {
 	}
 }
 
-// changed tells the attached page, if any, outside the lock.
+// changed tells the attached page, if any, outside the lock: at once, or at the end
+// of the current renderGap when the page was told less than that ago.
 func (s *checkSession) changed() {
 	s.mu.Lock()
+	if s.notifyPending {
+		s.mu.Unlock()
+		return
+	}
+	s.notifyPending = true
+	wait := renderGap - time.Since(s.lastNotify)
+	s.mu.Unlock()
+	if wait <= 0 {
+		s.notify()
+		return
+	}
+	time.AfterFunc(wait, s.notify)
+}
+
+func (s *checkSession) notify() {
+	s.mu.Lock()
 	fn := s.listener
+	s.notifyPending = false
+	s.lastNotify = time.Now()
 	s.mu.Unlock()
 	if fn != nil {
 		fn()

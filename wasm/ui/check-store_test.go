@@ -2,7 +2,9 @@ package ui
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
@@ -12,6 +14,10 @@ import (
 func newTestSession(t *testing.T) (*checkSession, api.Model) {
 	t.Helper()
 	t.Cleanup(forgetSubjects)
+	// Every change told at once, on the test's goroutine (a test may set a gap).
+	gap := renderGap
+	renderGap = 0
+	t.Cleanup(func() { renderGap = gap })
 	s := &checkSession{status: modelLoading}
 	m := api.Model{Name: "digits", URL: "/weights/digits.safetensors?v=1", NormalizedThreshold: 0.5}
 	if _, ok := s.beginLoad(m); !ok {
@@ -138,5 +144,25 @@ func TestSessionModelSwitch(t *testing.T) {
 	}
 	if v.items[0].State != itemDone || v.items[0].Model != "digits" {
 		t.Errorf("the first model's result is gone: %+v", v.items[0])
+	}
+}
+
+// TestSessionCoalescesChanges: a burst of changes re-renders the page at once and
+// then once more at the end of the gap, not once per change.
+func TestSessionCoalescesChanges(t *testing.T) {
+	s, _ := newTestSession(t)
+	renderGap = 50 * time.Millisecond
+	var calls atomic.Int32
+	s.attach(func() { calls.Add(1) })
+	s.lastNotify = time.Time{}
+	for range 100 {
+		s.changed()
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("after a burst of 100 changes: %d re-renders at once, want 1", n)
+	}
+	time.Sleep(4 * renderGap)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("after the gap: %d re-renders in all, want 2 (the burst's last state shown)", n)
 	}
 }

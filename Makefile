@@ -146,8 +146,16 @@ bench-wasm:
 	@echo "SIMD build ($(SIMD_GO), GOEXPERIMENT=simd):"
 	$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='GeneratorForward' ./model
 
-bench-train: gotch
-	$(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train
+# Our gotch step, then PyTorch's step of the same model on the same libtorch (Debian's
+# python3-torch, server/peers/torch_train_step.py), back to back, and the ratio. Both
+# with OpenBLAS on one thread beside libtorch's own two: left to itself OpenBLAS starts
+# threads of its own, and PyTorch's step then varied from 64 ms to 1.2 s on 2 cores
+# (ours does not change either way).
+TRAIN_BENCH_ENV := OPENBLAS_NUM_THREADS=1
+bench-train: gotch torch
+	@mkdir -p .build/bench
+	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train | tee .build/bench/train-go.txt
+	$(TRAIN_BENCH_ENV) /usr/bin/python3 server/peers/torch_train_step.py --compare .build/bench/train-go.txt
 
 ## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
 # One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints

@@ -3,9 +3,9 @@
 Run with Debian's Python and PyTorch (apt-get install python3-torch python3-numpy):
     /usr/bin/python3 torch_worker.py
 
-The network is built here from the facts in shared/GANOMALY.md (the official
-lib/networks.py layout and module names), so that our weights load by name with
-load_state_dict. Same line protocol as our worker (server/cmd/benchpeers/worker):
+The network (ganomaly_torch.py) is built from the facts in shared/GANOMALY.md (the
+official lib/networks.py layout and module names), so that our weights load by name
+with load_state_dict. Same line protocol as our worker (server/cmd/benchpeers/worker):
     {"op":"load","name":N,"weights":W.safetensors,"input":X.f32,"config":{...}}
     {"op":"run","name":N,"batch":B,"iters":K,"out":DIR}  ->  {"ok":true,"seconds":T}
 It is a yardstick for the benchmark only: the product does not need Python.
@@ -18,73 +18,11 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
+
+from ganomaly_torch import NetG
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
-
-
-def encoder(isize, nz, nc, ngf, extra):
-    main = nn.Sequential()
-    main.add_module(f"initial-conv-{nc}-{ngf}", nn.Conv2d(nc, ngf, 4, 2, 1, bias=False))
-    main.add_module(f"initial-relu-{ngf}", nn.LeakyReLU(0.2, inplace=True))
-    csize, cndf = isize // 2, ngf
-    for t in range(extra):
-        main.add_module(f"extra-layers-{t}-{cndf}-conv", nn.Conv2d(cndf, cndf, 3, 1, 1, bias=False))
-        main.add_module(f"extra-layers-{t}-{cndf}-batchnorm", nn.BatchNorm2d(cndf))
-        main.add_module(f"extra-layers-{t}-{cndf}-relu", nn.LeakyReLU(0.2, inplace=True))
-    while csize > 4:
-        main.add_module(f"pyramid-{cndf}-{cndf * 2}-conv", nn.Conv2d(cndf, cndf * 2, 4, 2, 1, bias=False))
-        main.add_module(f"pyramid-{cndf * 2}-batchnorm", nn.BatchNorm2d(cndf * 2))
-        main.add_module(f"pyramid-{cndf * 2}-relu", nn.LeakyReLU(0.2, inplace=True))
-        cndf *= 2
-        csize //= 2
-    main.add_module(f"final-{cndf}-1-conv", nn.Conv2d(cndf, nz, 4, 1, 0, bias=False))
-    holder = nn.Module()
-    holder.main = main
-    return holder
-
-
-def decoder(isize, nz, nc, ngf, extra):
-    cngf, tisize = ngf // 2, 4
-    while tisize != isize:
-        cngf *= 2
-        tisize *= 2
-    main = nn.Sequential()
-    main.add_module(f"initial-{nz}-{cngf}-convt", nn.ConvTranspose2d(nz, cngf, 4, 1, 0, bias=False))
-    main.add_module(f"initial-{cngf}-batchnorm", nn.BatchNorm2d(cngf))
-    main.add_module(f"initial-{cngf}-relu", nn.ReLU(True))
-    csize = 4
-    while csize < isize // 2:
-        main.add_module(f"pyramid-{cngf}-{cngf // 2}-convt", nn.ConvTranspose2d(cngf, cngf // 2, 4, 2, 1, bias=False))
-        main.add_module(f"pyramid-{cngf // 2}-batchnorm", nn.BatchNorm2d(cngf // 2))
-        main.add_module(f"pyramid-{cngf // 2}-relu", nn.ReLU(True))
-        cngf //= 2
-        csize *= 2
-    for t in range(extra):
-        main.add_module(f"extra-layers-{t}-{cngf}-conv", nn.Conv2d(cngf, cngf, 3, 1, 1, bias=False))
-        main.add_module(f"extra-layers-{t}-{cngf}-batchnorm", nn.BatchNorm2d(cngf))
-        main.add_module(f"extra-layers-{t}-{cngf}-relu", nn.ReLU(True))
-    main.add_module(f"final-{cngf}-{nc}-convt", nn.ConvTranspose2d(cngf, nc, 4, 2, 1, bias=False))
-    main.add_module(f"final-{nc}-tanh", nn.Tanh())
-    holder = nn.Module()
-    holder.main = main
-    return holder
-
-
-class NetG(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        args = (cfg["image_size"], cfg["latent"], cfg["channels"], cfg["width"], cfg["extra_layers"])
-        self.encoder1 = encoder(*args)
-        self.decoder = decoder(*args)
-        self.encoder2 = encoder(*args)
-
-    def forward(self, x):
-        z = self.encoder1.main(x)
-        xhat = self.decoder.main(z)
-        zhat = self.encoder2.main(xhat)
-        return xhat, z, zhat
 
 
 def read_safetensors(path):
@@ -136,10 +74,19 @@ def handle(req):
     raise ValueError(f"unknown op {req['op']}")
 
 
-for line in sys.stdin:
+def main():
+    for line in sys.stdin:
+        serve(line)
+
+
+def serve(line):
     try:
         reply = {"ok": True, **handle(json.loads(line))}
     except Exception as e:  # the driver reports it with the runner's name
         reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""PyTorch's side of make bench-train: one GANomaly training step, timed, beside ours.
+
+Run with Debian's Python and PyTorch (the very libtorch our gotch trainer links):
+    /usr/bin/python3 torch_train_step.py --compare GO_BENCH_OUTPUT
+
+It builds the official networks (ganomaly_torch.py), does the step exactly as
+server/train/step.go does (G forward; D on x and on x̂ detached; features of x̂ for
+the feature-matching term; G loss 1·adv + 50·L1 + 1·latent L2 and Adam; D loss
+½(BCE real + BCE fake) and Adam), times it after a warm-up, and with --compare reads
+`go test -bench TrainStep` output and prints both and the ratio. A yardstick only: the
+product does not need Python.
+"""
+import argparse
+import re
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+from ganomaly_torch import NetD, NetG, weights_init
+
+
+def step_fn(cfg, batch, seed=0):
+    torch.manual_seed(seed)
+    netg, netd = NetG(cfg), NetD(cfg)
+    netg.apply(weights_init)
+    netd.apply(weights_init)
+    netg.train()
+    netd.train()
+    opt_g = torch.optim.Adam(netg.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(netd.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce, l1 = nn.BCELoss(), nn.L1Loss()
+    s = cfg["image_size"]
+    x = torch.rand(batch, cfg["channels"], s, s) * 2 - 1
+
+    def step():
+        xhat, z, zhat = netg(x)
+        pred_real, feat_real = netd(x)
+        pred_fake, _ = netd(xhat.detach())
+        feat_fake = netd.features(xhat)
+        adv = torch.mean((feat_real.detach() - feat_fake) ** 2)
+        con = l1(xhat, x)
+        enc = torch.mean((zhat - z) ** 2)
+        err_g = adv * 1 + con * 50 + enc * 1
+        opt_g.zero_grad()
+        err_g.backward()
+        opt_g.step()
+        err_d = 0.5 * (bce(pred_real, torch.ones_like(pred_real)) + bce(pred_fake, torch.zeros_like(pred_fake)))
+        opt_d.zero_grad()
+        err_d.backward()
+        opt_d.step()
+        if err_d.item() < 1e-5:
+            netd.apply(weights_init)
+        return err_g.item()
+
+    return step
+
+
+def time_steps(width, batch, steps, threads):
+    torch.set_num_threads(threads)
+    cfg = {"image_size": 32, "channels": 1, "latent": 100, "width": width, "extra_layers": 0}
+    step = step_fn(cfg, batch)
+    step()  # warm-up: allocators, kernels
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times), 1e3 * min(times), 1e3 * max(times)
+
+
+GO_LINE = re.compile(r"BenchmarkTrainStep/Batch(\d+)_32x32_nc1_ngf(\d+)\S*\s+\d+\s+.*?([\d.]+) ms/iter")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--compare", help="output of go test -bench TrainStep ./server/train, to print beside ours")
+    ap.add_argument("--widths", default="16,64")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (the Go benchmark uses libtorch's default: every core)")
+    a = ap.parse_args()
+    ours = {}
+    if a.compare:
+        for line in open(a.compare):
+            m = GO_LINE.search(line)
+            if m:
+                ours[(int(m.group(1)), int(m.group(2)))] = float(m.group(3))
+        if not ours:
+            sys.exit(f"no BenchmarkTrainStep lines in {a.compare}")
+    print(f"\nGANomaly training step, batch {a.batch}, 32x32 grey, nz 100, {a.threads} threads; PyTorch {torch.__version__}, median of {a.steps} steps")
+    print(f"{'width':>5}  {'PyTorch ms':>10}  {'(min-max)':>15}  {'gotch ms':>8}  {'gotch / PyTorch':>15}")
+    for w in [int(v) for v in a.widths.split(",")]:
+        med, lo, hi = time_steps(w, a.batch, a.steps, a.threads)
+        go = ours.get((a.batch, w))
+        ratio = f"{go / med:.2f}x" if go else "-"
+        gos = f"{go:.1f}" if go else "-"
+        print(f"{w:>5}  {med:>10.1f}  {f'({lo:.1f}-{hi:.1f})':>15}  {gos:>8}  {ratio:>15}")
+    print("gotch / PyTorch: our step's time over PyTorch's (the target is at most 1.1x).")
+
+
+if __name__ == "__main__":
+    main()

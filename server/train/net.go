@@ -1,8 +1,10 @@
 package train
 
 import (
+	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -34,7 +36,7 @@ type net struct {
 	seqs   [][]layer
 	params []*param   // every tensor, in the order of model's Params
 	none   *ts.Tensor // an undefined tensor: "no bias"
-	slope  *ts.Scalar // LeakyReLU's negative slope
+	slope  *ts.Tensor // LeakyReLU's negative slope, as PReLU's one weight (not trained)
 }
 
 // generator is G = encoder1 → decoder → encoder2; discriminator is features →
@@ -61,9 +63,13 @@ func newDiscriminator(cfg model.Config, device gotch.Device, values map[string][
 
 func newNet(device gotch.Device, values map[string][]float32, seqs ...model.Sequential) (n *net, err error) {
 	defer catch(&err)
-	n = &net{vs: nn.NewVarStore(device), device: device, none: ts.NewTensor(), slope: ts.FloatScalar(model.LeakySlope)}
+	n = &net{vs: nn.NewVarStore(device), device: device, none: ts.NewTensor()}
 	var sc scope
 	defer sc.drop()
+	n.slope = must(ts.OfDataSize(binary.LittleEndian.AppendUint32(nil, math.Float32bits(model.LeakySlope)), []int64{1}, gotch.Float))
+	if device != gotch.CPU {
+		n.slope = must(n.slope.To(device, true))
+	}
 	for _, seq := range seqs {
 		var layers []layer
 		for _, m := range seq {
@@ -192,9 +198,10 @@ func (n *net) forward(sc *scope, seq []layer, x *ts.Tensor, train bool) *ts.Tens
 		case model.OpBatchNorm:
 			x = sc.t(ts.BatchNorm(x, l.weight, l.bias, l.mean, l.vari, train, 0.1, model.BatchNormEps, true))
 		case model.OpLeakyReLU:
-			// leaky_relu(x, 0.2) = max(x, 0.2·x): gotch's LeakyRelu has no slope.
-			scaled := sc.t(x.MulScalar(n.slope, false))
-			x = sc.t(x.Maximum(scaled, false))
+			// leaky_relu(x, 0.2) is PReLU with a fixed weight 0.2: gotch's LeakyRelu
+			// has no slope, and PReLU is one kernel each way where max(x, 0.2·x)
+			// was two forward and two backward.
+			x = sc.t(x.Prelu(n.slope, false))
 		case model.OpReLU:
 			x = sc.t(x.Relu(false))
 		case model.OpTanh:

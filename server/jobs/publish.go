@@ -16,10 +16,11 @@ func ModelName(j api.Job) string {
 }
 
 // publish writes a succeeded job's weights and model card into its folder, then moves
-// them into the models folder: the card first, the weights last. Each rename is atomic
-// (the job's folder is inside the models folder, so on the same file system), and the
-// catalog lists a model by its weights file, so the model appears whole, with its card,
-// or not at all.
+// them into the models folder: the weights first, the card last. Each rename is atomic
+// (the job's folder is inside the models folder, so on the same file system). A crash
+// between the two leaves a usable model without its card (the catalog lists a model
+// by its weights, and picks the card up when it appears), never a card that describes
+// weights that are not there.
 func (m *Manager) publish(j *job, res *train.Result) (string, error) {
 	m.mu.Lock()
 	name := ModelName(j.Job)
@@ -33,11 +34,11 @@ func (m *Manager) publish(j *job, res *train.Result) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("publishing: %w", err)
 	}
-	if err := os.Rename(card, filepath.Join(m.modelsDir, name+api.CardExt)); err != nil {
-		return "", fmt.Errorf("publishing the model card: %w", err)
-	}
 	if err := os.Rename(staged, filepath.Join(m.modelsDir, name+api.WeightsExt)); err != nil {
 		return "", fmt.Errorf("publishing the weights: %w", err)
+	}
+	if err := os.Rename(card, filepath.Join(m.modelsDir, name+api.CardExt)); err != nil {
+		return "", fmt.Errorf("publishing the model card (the weights are published): %w", err)
 	}
 	return name, nil
 }

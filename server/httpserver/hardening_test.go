@@ -170,3 +170,32 @@ func TestShortTokenRefused(t *testing.T) {
 		t.Errorf("a 7-character token: %v", err)
 	}
 }
+
+// /healthz says the server is up; /metrics counts requests by route (the mux
+// pattern, not the raw path) and shows the job gauges of a training server.
+func TestHealthzAndMetrics(t *testing.T) {
+	js := newJobServer(t, "")
+	resp, body := js.do(t, http.MethodGet, HealthzPath, "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"status":"ok"`) {
+		t.Fatalf("healthz: %s %s", resp.Status, body)
+	}
+	for range 3 {
+		js.do(t, http.MethodGet, api.ModelsPath, "", nil)
+	}
+	js.do(t, http.MethodGet, api.JobURL("no-such-job-1234"), "", nil)
+	_, body = js.do(t, http.MethodGet, MetricsPath, "", nil)
+	text := string(body)
+	for _, want := range []string{
+		`ganomaly_http_requests_total{code="200",method="GET",route="GET /api/models"} 3`,
+		`ganomaly_http_requests_total{code="404",method="GET",route="GET /api/jobs/{id}"} 1`,
+		`ganomaly_http_request_duration_seconds_bucket{route="GET /api/models"`,
+		"ganomaly_jobs_queued 0", "ganomaly_jobs_running 0", "ganomaly_training_images_per_second 0", "ganomaly_models 1",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(text, "no-such-job-1234") {
+		t.Error("a raw path became a label value")
+	}
+}

@@ -72,6 +72,7 @@ type Server struct {
 	handler http.Handler
 
 	jobs      *jobs.Manager // nil: this server does not train
+	metrics   *metrics
 	token     string
 	heartbeat time.Duration
 	// closing is closed by Close: event streams end.
@@ -118,6 +119,7 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
+	s.metrics = newMetrics(s)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -173,6 +175,8 @@ func (s *Server) Close(ctx context.Context) error {
 // methods and path wildcards, which is all this API needs, so no router dependency.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+HealthzPath, s.healthz)
+	mux.Handle("GET "+MetricsPath, s.metrics.handler())
 	mux.HandleFunc("GET "+api.ModelsPath, s.listModels)
 	mux.HandleFunc(api.ModelsPath, methodNotAllowed("GET, HEAD"))
 	// A wildcard must fill a whole path segment, so {file} is "<name>.safetensors"
@@ -369,6 +373,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		s.metrics.observe(r, rec.status, time.Since(start))
 		level := slog.LevelInfo
 		if rec.status >= 500 {
 			level = slog.LevelWarn

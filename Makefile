@@ -26,7 +26,7 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-in
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all run build web gotch chromium peers torch test vet check-purity test-model test-wasm \
+.PHONY: all run build web gotch chromium peers torch datasets test vet check-purity test-model test-wasm \
 	test-server test-web test-browser test-binary fuzz bench bench-native bench-wasm bench-train bench-peers \
 	default-model clean
 
@@ -71,6 +71,12 @@ $(PEERS_STAMP): server/peers/package.json server/peers/package-lock.json
 	cd server/peers && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
+# Fashion-MNIST from Debian (31 MB, the four idx files in /usr/share/datasets/fashion-mnist),
+# for its data and training tests; MNIST comes with the GoMNIST module.
+datasets:
+	@[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || \
+		{ $(SUDO) apt-get update && $(APT_INSTALL) dataset-fashion-mnist; }
+
 # PyTorch from Debian (1.13.1, on the very libtorch the trainer links): a yardstick
 # for make bench-peers, and what made the import test fixtures. No test needs it.
 torch:
@@ -105,8 +111,8 @@ test-wasm:
 
 # The trainer (real libtorch, real MNIST: a short training run whose AUC must beat
 # chance, and the gotch <-> pure-Go cross-check), the data sets and the CLI.
-test-server: gotch peers
-	GANOMALY_REQUIRE_ORT=1 $(GO) test $$($(GO) list ./server/... | grep -v /e2e$$) ./weights/...
+test-server: gotch peers datasets
+	GANOMALY_REQUIRE_ORT=1 GANOMALY_REQUIRE_FASHION=1 $(GO) test $$($(GO) list ./server/... | grep -v /e2e$$) ./weights/...
 
 test-web:
 	$(GO) test ./wasm/...

@@ -244,6 +244,9 @@ func TestLoadMNISTLimited(t *testing.T) {
 func TestLoadFashionMNIST(t *testing.T) {
 	dir, err := FashionMNISTDir("")
 	if err != nil {
+		if os.Getenv("GANOMALY_REQUIRE_FASHION") != "" {
+			t.Fatalf("Fashion-MNIST absent (make datasets installs it): %v", err)
+		}
 		t.Skipf("Fashion-MNIST absent (apt-get install dataset-fashion-mnist): %v", err)
 	}
 	train, test := idxLabels(t, dir)

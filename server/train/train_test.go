@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -213,4 +214,37 @@ func count(s []string, v string) int {
 		}
 	}
 	return n
+}
+
+// TestTrainShortFashionMNIST is the same short run on Fashion-MNIST with the bag held
+// out: measured with these settings (ganomaly train --dataset fashion-mnist --classes
+// 1,5,8,9 --width 16 --epochs 3 --max-train 3000 --max-test 2000), test AUCs were
+// trouser 0.65, sandal 0.86, bag 0.96, ankle boot 0.81.
+func TestTrainShortFashionMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for about 20 seconds")
+	}
+	if _, err := data.FashionMNISTDir(""); err != nil {
+		if os.Getenv("GANOMALY_REQUIRE_FASHION") != "" {
+			t.Fatalf("Fashion-MNIST absent (make datasets installs it): %v", err)
+		}
+		t.Skipf("Fashion-MNIST absent (apt-get install dataset-fashion-mnist): %v", err)
+	}
+	o := shortMNIST()
+	o.Data.Dataset, o.Data.AnomalyClass = data.FashionMNIST, 8
+	res, err := Run(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Fashion-MNIST, %s held out: test AUC %.4f, AP %.4f, F1 at the calibrated threshold %.4f",
+		res.Weights.Provenance.AnomalyClass, res.Test.AUC, res.Test.AP, res.Test.F1AtThreshold)
+	if res.Weights.Provenance.AnomalyClass != "Bag" || res.Weights.Provenance.Dataset != data.FashionMNIST {
+		t.Errorf("provenance %+v", res.Weights.Provenance)
+	}
+	if res.Test.AUC < 0.75 {
+		t.Errorf("test AUC %.4f: well below the 0.96 measured with these settings", res.Test.AUC)
+	}
+	if c := res.Weights.Calibration; c.Samples != res.ValidationImages || !(c.Threshold > c.Min && c.Threshold < c.Max) {
+		t.Errorf("calibration %+v: want one from the %d validation images", c, res.ValidationImages)
+	}
 }

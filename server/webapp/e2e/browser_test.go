@@ -89,12 +89,8 @@ func TestBrowser(t *testing.T) {
 	if longest > 1000 {
 		t.Errorf("the page froze for %.0f ms during the batch", longest)
 	}
-	cards := evaluate[[]card](t, ctx, readCards)
-	for _, c := range cards {
-		if c.State != "done" {
-			t.Errorf("%s: state %s (%s)", c.File, c.State, c.Error)
-		}
-	}
+	// Every card of the batch against native scoring of the same file.
+	checkCards(t, evaluate[[]card](t, ctx, readCards), nativeScores(t, hundred))
 
 	// The screenshot: a small mixed batch, sorted by score.
 	evaluate[bool](t, ctx, `document.getElementById("clear-button").click(), true`)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	modelcard "github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
@@ -84,8 +85,10 @@ func describe(name string, data, card []byte) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(card) > 0 && !json.Valid(card) {
-		return nil, errors.New("its model card is not valid JSON")
+	if len(card) > 0 {
+		if err := checkCard(card, f.Config); err != nil {
+			return nil, err
+		}
 	}
 	sum := sha256.Sum256(data)
 	e := &entry{Model: api.Model{
@@ -291,3 +294,24 @@ func (c *catalog) open(e *entry) (*entry, io.ReadSeekCloser, error) {
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// checkCard holds a model card to its schema (model/card): valid JSON of the card
+// format, a version this build reads, a latent map that fits, and the same config
+// as the weights it sits beside. A card that fails is not served with wrong figures:
+// the model is left out, and the catalog logs why.
+func checkCard(data []byte, cfg model.Config) error {
+	if !json.Valid(data) {
+		return errors.New("its model card is not valid JSON")
+	}
+	c, err := modelcard.Parse(data)
+	if err != nil {
+		return fmt.Errorf("its model card: %w", err)
+	}
+	if c.Format != modelcard.Format {
+		return fmt.Errorf("its model card has format %q, want %q", c.Format, modelcard.Format)
+	}
+	if c.Config != cfg {
+		return fmt.Errorf("its model card describes config %+v, the weights are %+v: the card belongs to another model", c.Config, cfg)
+	}
+	return nil
+}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	modelcard "github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
@@ -40,6 +41,12 @@ func weightsBytes(t *testing.T, seed uint64, dataset string, auc float64) []byte
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// cardJSON is a minimal valid model card for a model of smallConfig.
+func cardJSON(title string) []byte {
+	b, _ := json.Marshal(map[string]any{"format": modelcard.Format, "format_version": modelcard.FormatVersion, "title": title, "config": smallConfig})
 	return b
 }
 
@@ -72,17 +79,21 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	write("mnist-3.safetensors", weightsBytes(t, 2, "mnist", 0.91))
-	write("mnist-3.json", []byte(`{"title": "MNIST, 3 held out", "notes": ["a", "b"]}`))
+	write("mnist-3.json", cardJSON("MNIST, 3 held out"))
 	write("fashion.safetensors", weightsBytes(t, 3, "fashion-mnist", 0.8))
 	write("broken.safetensors", []byte("not a safetensors file"))
 	write("badcard.safetensors", weightsBytes(t, 4, "mnist", 0))
 	write("badcard.json", []byte(`{not json`))
+	write("othercard.safetensors", weightsBytes(t, 7, "mnist", 0))
+	write("othercard.json", []byte(`{"format": "ganomaly-go/model-card", "format_version": 1, "config": {"image_size": 64, "channels": 3, "latent": 8, "width": 4}}`))
+	write("freecard.safetensors", weightsBytes(t, 8, "mnist", 0))
+	write("freecard.json", []byte(`{"title": "not a model card"}`))
 	write("default.safetensors", weightsBytes(t, 5, "mnist", 0)) // shadows the embedded name
 	write("bad name.safetensors", weightsBytes(t, 6, "mnist", 0))
 	write("readme.txt", []byte("ignored"))
 	log := slog.New(slog.NewTextHandler(f.logs, nil))
 	srv, err := New(Options{ModelsDir: dir, WebFS: webFS(), Version: "test-1", Logger: log,
-		DefaultWeights: f.defWeight, DefaultCard: []byte(`{"title": "default"}`)})
+		DefaultWeights: f.defWeight, DefaultCard: cardJSON("default")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +149,7 @@ func TestListModels(t *testing.T) {
 	}
 	def := list.Models[0]
 	if !def.Default || def.SHA256 != sha(f.defWeight) || def.Size != int64(len(f.defWeight)) ||
-		def.URL != "/weights/default.safetensors?v="+sha(f.defWeight)[:16] || string(def.Card) != `{"title":"default"}` {
+		def.URL != "/weights/default.safetensors?v="+sha(f.defWeight)[:16] || string(def.Card) != string(cardJSON("default")) {
 		t.Errorf("default model %+v", def)
 	}
 	m := list.Models[2]
@@ -150,7 +161,10 @@ func TestListModels(t *testing.T) {
 	if err := json.Unmarshal(m.Card, &card); err != nil || card.Title != "MNIST, 3 held out" {
 		t.Errorf("card %s: %v", m.Card, err)
 	}
-	for _, skipped := range []string{"broken.safetensors", "badcard.safetensors", "default.safetensors", "bad name.safetensors"} {
+	if !strings.Contains(f.logs.String(), "belongs to another model") {
+		t.Errorf("a card of another config was not refused as such:\n%s", f.logs.String())
+	}
+	for _, skipped := range []string{"broken.safetensors", "badcard.safetensors", "othercard.safetensors", "freecard.safetensors", "default.safetensors", "bad name.safetensors"} {
 		if !strings.Contains(f.logs.String(), skipped) {
 			t.Errorf("%s was not logged as skipped:\n%s", skipped, f.logs.String())
 		}

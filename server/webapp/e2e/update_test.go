@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	modelcard "github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/model/imageio"
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
 )
@@ -36,7 +38,8 @@ func TestModelPickerAndUpdate(t *testing.T) {
 	if err := wf.WriteFile(filepath.Join(models, "tiny.safetensors")); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(models, "tiny.json"), []byte(`{"title": "tiny test model"}`), 0o644)
+	tinyCard, _ := json.Marshal(map[string]any{"format": modelcard.Format, "format_version": modelcard.FormatVersion, "title": "tiny test model", "config": cfg})
+	os.WriteFile(filepath.Join(models, "tiny.json"), tinyCard, 0o644)
 
 	srvA := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: web, ModelsDir: models, Version: "A"})
 	if err := chromedp.Do(ctx, chromedp.Navigate(srvA.url)); err != nil {

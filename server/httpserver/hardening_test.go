@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +199,81 @@ func TestHealthzAndMetrics(t *testing.T) {
 	}
 	if strings.Contains(text, "no-such-job-1234") {
 		t.Error("a raw path became a label value")
+	}
+}
+
+// A client holding its share of connections has further ones closed at once; one
+// closed makes room again.
+func TestConnectionsPerClient(t *testing.T) {
+	s, err := New(Options{WebFS: webFS(), MaxConnsPerClient: 3, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DefaultWeights: weightsBytes(t, 1, "mnist", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := listening(t, s)
+	var held []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server accept them
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(extra, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", HealthzPath)
+	if n, err := extra.Read(make([]byte, 1)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("a 4th connection got %d bytes, %v; want it closed at once", n, err)
+	}
+	extra.Close()
+	held[0].Close()
+	time.Sleep(100 * time.Millisecond)
+	resp, err := http.Get("http://" + addr + HealthzPath)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("after one connection closed: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	for _, c := range held[1:] {
+		c.Close()
+	}
+}
+
+// A client may hold MaxStreamsPerClient event streams; the next gets 429.
+func TestStreamsPerClient(t *testing.T) {
+	s, err := New(Options{ModelsDir: t.TempDir(), WebFS: webFS(), Device: "cpu", Token: testToken, MaxStreamsPerClient: 2,
+		Heartbeat: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DefaultWeights: weightsBytes(t, 1, "mnist", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	base := "http://" + listening(t, s)
+	body, _ := json.Marshal(longerJob())
+	req, _ := http.NewRequest(http.MethodPost, base+api.JobsPath, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", api.BearerToken(testToken))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job api.Job
+	json.NewDecoder(resp.Body).Decode(&job)
+	resp.Body.Close()
+	for i := range 3 {
+		resp, err := http.Get(base + api.JobEventsURL(job.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Errorf("stream %d: %s, want %d", i+1, resp.Status, want)
+		}
 	}
 }

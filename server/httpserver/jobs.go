@@ -233,6 +233,12 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 		s.jobError(w, err)
 		return
 	}
+	client := clientOf(r.RemoteAddr)
+	if !s.streams.acquire(client) {
+		tooManyStreams(w, s.streams.max)
+		return
+	}
+	defer s.streams.release(client)
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -51,6 +52,9 @@ type Options struct {
 	// their write deadline on at every event; weights downloads get
 	// weightsWriteTimeout.
 	ReadTimeout, WriteTimeout time.Duration
+	// MaxConnsPerClient and MaxStreamsPerClient bound what one IP address may hold
+	// open (defaults DefaultMaxConnsPerClient and DefaultMaxStreamsPerClient).
+	MaxConnsPerClient, MaxStreamsPerClient int
 
 	// StaticSite builds the app for a static copy (WriteSite): its Train page says
 	// that training needs the server.
@@ -73,6 +77,7 @@ type Server struct {
 
 	jobs      *jobs.Manager // nil: this server does not train
 	metrics   *metrics
+	streams   *perClient // open event streams by client
 	token     string
 	heartbeat time.Duration
 	// closing is closed by Close: event streams end.
@@ -120,6 +125,7 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s.metrics = newMetrics(s)
+	s.streams = newPerClient(cmp.Or(opts.MaxStreamsPerClient, DefaultMaxStreamsPerClient))
 	s.handler = s.routes()
 	return s, nil
 }
@@ -241,6 +247,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	if writeTimeout <= 0 {
 		writeTimeout = defaultWriteTimeout
 	}
+	ln = &limitListener{Listener: ln, conns: newPerClient(cmp.Or(s.opts.MaxConnsPerClient, DefaultMaxConnsPerClient))}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: min(10*time.Second, readTimeout),

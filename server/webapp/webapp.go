@@ -144,7 +144,7 @@ func New(opts Options) (*App, error) {
 		Styles: []string{"/web/app.css"},
 		// Fetched by the service worker at install: the kernel worker (script, wasm)
 		// and the default weights, so that a first visit is enough to work offline.
-		CacheableResources:      []string{ui.WorkerScript, ui.WorkerWasm, opts.DefaultModel.URL},
+		CacheableResources:      []string{ui.WorkerScript, ui.WorkerWasm, "/web/icon.svg", opts.DefaultModel.URL},
 		Env:                     env,
 		WasmContentLengthHeader: UncompressedLengthHeader,
 		AutoUpdateInterval:      interval,
@@ -243,12 +243,15 @@ func (resources) Package() string { return "" }
 func (resources) Static() string  { return "" }
 func (resources) AppWASM() string { return "/web/app.wasm" }
 
-// serviceWorkerTemplate is go-app's service worker with two changes:
+// serviceWorkerTemplate is go-app's service worker with three changes:
 //   - activation deletes the caches of older app versions but keeps the app's
 //     weights cache (ui.WeightsCache), so models fetched once stay usable offline
 //     across updates;
 //   - requests to /api/ go to the network: the default worker is cache-first for
-//     everything, and an API answer must never come from a cache.
+//     everything, and an API answer must never come from a cache;
+//   - a page that is not cached (/teach, /train, any URL with a query), opened or
+//     reloaded offline, gets the cached "/": the app routes on the client, so every
+//     route opens offline (go-app pre-caches only "/").
 //
 // The changes are applied to go-app's own template and fail loudly if it changes
 // shape, rather than silently falling out of step with a newer go-app.
@@ -258,6 +261,19 @@ func serviceWorkerTemplate() (string, error) {
 		{
 			`if (key !== cacheName) {`,
 			`if (key !== cacheName && !key.startsWith("` + ui.WeightsCache + `")) {`,
+		},
+		{
+			`return response || fetch(event.request);`,
+			`if (response) {
+        return response;
+      }
+      return fetch(event.request).catch((err) => {
+        // ganomaly-go: offline, any page of the app is the app itself.
+        if (event.request.mode === "navigate") {
+          return caches.match("/").then((page) => page || Promise.reject(err));
+        }
+        throw err;
+      });`,
 		},
 		{
 			`self.addEventListener("fetch", (event) => {

@@ -265,3 +265,25 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load of a truncated GIF: %v", err)
 	}
 }
+
+func TestUserMessage(t *testing.T) {
+	for _, c := range []struct {
+		data []byte
+		want string
+	}{
+		{[]byte("these are notes, not an image"), "Not an image we can read (PNG, JPEG, GIF or WebP)"},
+		{nil, "Not an image we can read (PNG, JPEG, GIF or WebP): the file is empty"},
+		{[]byte("\x89PNG\r\n\x1a\n\x00\x00"), "This file is damaged or cut short"},
+	} {
+		_, _, err := Decode(c.data, DefaultLimits)
+		if err == nil {
+			t.Fatalf("%q decoded", c.data)
+		}
+		if got := UserMessage(err); !strings.HasPrefix(got, c.want) || strings.Contains(got, "imageio") {
+			t.Errorf("%q: %q, want it to start with %q and name no package", c.data, got, c.want)
+		}
+	}
+	if got := UserMessage(errors.New("other")); got != "other" {
+		t.Errorf("another error became %q", got)
+	}
+}

@@ -1,6 +1,9 @@
 package imageio
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Kinds of decoding error. Every error Decode returns wraps exactly one of them, as does
 // every error Load returns about the file; the error's own message gives the details
@@ -54,4 +57,39 @@ func checkShape(size, channels int) {
 	if channels != 1 && channels != 3 {
 		panic(badChannels)
 	}
+}
+
+// UserMessage says what is wrong with an image file in words for the people who
+// dropped it rather than for programmers: no package names, the details kept where
+// they help ("the file has 40 MB; the limit is 32 MB"). Errors of other kinds come
+// back as they are.
+func UserMessage(err error) string {
+	detail := func(kind error) string {
+		// The message is "<kind>: <detail>" (see decodeError); keep the detail.
+		d, ok := strings.CutPrefix(err.Error(), kind.Error()+": ")
+		if !ok {
+			return ""
+		}
+		return d
+	}
+	var msg string
+	switch {
+	case errors.Is(err, ErrFormat):
+		msg = "Not an image we can read (PNG, JPEG, GIF or WebP)"
+		if d := detail(ErrFormat); d != "" {
+			msg += ": " + d
+		}
+		return msg
+	case errors.Is(err, ErrTooLarge):
+		msg = "Too large to score here"
+		if d := detail(ErrTooLarge); d != "" {
+			msg += ": " + d
+		}
+		return msg
+	case errors.Is(err, ErrZeroSize):
+		return "This image is empty: it is zero pixels wide or high"
+	case errors.Is(err, ErrCorrupt):
+		return "This file is damaged or cut short: it starts like an image but cannot be read"
+	}
+	return err.Error()
 }

@@ -43,7 +43,7 @@ func (m *modelPicker) Render() app.UI {
 						label += " (anomaly: " + o.AnomalyClass + ")"
 					}
 					if m.Cached[o.URL] {
-						label += " · offline ✓"
+						label += " · available offline"
 					}
 					return app.Option().Value(o.Name).Selected(o.Name == cur.Name).Text(label)
 				}),

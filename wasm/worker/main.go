@@ -10,6 +10,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/ganomaly-go/ganomaly-go/model/imageio"
+
 	"github.com/ganomaly-go/ganomaly-go/wasm/inference"
 )
 
@@ -80,7 +82,8 @@ func score(arg safejs.Value) (safejs.Value, error) {
 	}
 	o, err := session.Score(data)
 	if err != nil {
-		return safejs.Value{}, err
+		// The card shows it to the person who dropped the file: their words, not ours.
+		return safejs.Value{}, errors.New(imageio.UserMessage(err))
 	}
 	fields := map[string]any{"raw": o.Raw, "score": o.Score, "anomalous": o.Anomalous}
 	for name, b := range map[string][]byte{

@@ -225,6 +225,8 @@ func checkCards(t *testing.T, cards []card, native map[string]*model.Result) {
 		if want == nil {
 			if c.State != "failed" || c.Error == "" {
 				t.Errorf("%s: state %q, error %q; want a failed card that says why", c.File, c.State, c.Error)
+			} else if strings.Contains(c.Error, "imageio") {
+				t.Errorf("%s: the card says %q: words for programmers, not for the person who dropped it", c.File, c.Error)
 			} else {
 				t.Logf("%s: failed as expected: %s", c.File, c.Error)
 			}

@@ -35,12 +35,9 @@ func (m *modelPicker) Render() app.UI {
 			app.Select().ID("model-select").Disabled(m.Locked || len(m.Models) < 2).OnChange(m.onChange).Body(
 				app.Range(m.Models).Slice(func(i int) app.UI {
 					o := m.Models[i]
-					label := o.Name
-					if o.Dataset != "" {
-						label += " · " + o.Dataset
-					}
-					if o.AnomalyClass != "" {
-						label += " (anomaly: " + o.AnomalyClass + ")"
+					label := humanName(o)
+					if o.Default {
+						label += " · built in"
 					}
 					if m.Cached[o.URL] {
 						label += " · available offline"

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -96,6 +97,25 @@ func describeConfig(m api.Model) string {
 }
 
 // describeClass says what the model calls normal.
+// humanName is what people read for a model: the data it knows and the class it
+// calls anomalous ("MNIST digits — 2 is the anomaly"); the file name when the
+// provenance says nothing more.
+func humanName(m api.Model) string {
+	data := map[string]string{"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST clothes"}[m.Dataset]
+	if data == "" {
+		if d, ok := strings.CutPrefix(m.Dataset, "folder:"); ok {
+			data = "images of " + d
+		}
+	}
+	switch {
+	case data != "" && m.AnomalyClass != "":
+		return data + " — " + m.AnomalyClass + " is the anomaly"
+	case data != "":
+		return data + " (" + m.Name + ")"
+	}
+	return m.Name
+}
+
 func describeClass(m api.Model) string {
 	if m.AnomalyClass == "" {
 		return ""

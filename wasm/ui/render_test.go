@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
 // render mounts a component as the server's prerendering does and returns its HTML.
@@ -55,6 +57,22 @@ func TestResultCardUncalibrated(t *testing.T) {
 	for _, not := range []string{"data-score", "Normal", "meter-threshold"} {
 		if strings.Contains(html, not) {
 			t.Errorf("uncalibrated card shows %s:\n%s", not, html)
+		}
+	}
+}
+
+func TestHumanName(t *testing.T) {
+	for _, c := range []struct {
+		m    api.Model
+		want string
+	}{
+		{api.Model{Name: "default", Dataset: "mnist", AnomalyClass: "2"}, "MNIST digits — 2 is the anomaly"},
+		{api.Model{Name: "fm", Dataset: "fashion-mnist", AnomalyClass: "Bag"}, "Fashion-MNIST clothes — Bag is the anomaly"},
+		{api.Model{Name: "screws", Dataset: "folder:screws"}, "images of screws (screws)"},
+		{api.Model{Name: "netG"}, "netG"},
+	} {
+		if got := humanName(c.m); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.m, got, c.want)
 		}
 	}
 }

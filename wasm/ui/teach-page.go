@@ -95,7 +95,7 @@ func (p *teachPage) OnNav(ctx app.Context) {
 	if m, ok := choose(mergeModels(def, haveDef, stored.Models), choice); ok {
 		p.model = m
 		p.setCard(m)
-		p.message = "Choose an image to see how " + m.Name + " scores it."
+		p.message = "Choose an image to see how the model " + humanName(m) + " scores it."
 	} else {
 		p.state, p.message = "error", "No model is known yet: open the check page once while online."
 	}
@@ -143,7 +143,7 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 		p.model = s.Model
 		p.setCard(s.Model)
 		p.a, p.b, p.bNote = nil, nil, ""
-		p.state, p.message = "loading", "Running "+s.Model.Name+" on "+s.Name+" in this page…"
+		p.state, p.message = "loading", "Running the model "+humanName(s.Model)+" on "+s.Name+" in this page…"
 	} else {
 		p.bNote = "Scoring " + s.Name + "…"
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
@@ -11,6 +12,7 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/server/torch"
 	"github.com/ganomaly-go/ganomaly-go/server/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+	"github.com/ganomaly-go/ganomaly-go/weights"
 )
 
 // Server limits: far below what train.Options allows, because a server's jobs share
@@ -56,11 +58,28 @@ func DefaultLimits(device string) api.JobLimits {
 		MaxTrain:     MaxTrain,
 		MaxQueued:    MaxQueued,
 		Defaults: api.JobRequest{
-			Dataset: def.Data.Dataset, AnomalyClass: def.Data.AnomalyClass, Epochs: def.Epochs,
+			Dataset: def.Data.Dataset, AnomalyClass: defaultModelClass(def.Data.AnomalyClass), Epochs: def.Epochs,
 			ImageSize: def.Config.ImageSize, Protocol: def.Protocol, Width: def.Config.Width, BatchSize: def.BatchSize,
 		},
-		Device: device,
+		Device:     device,
+		DeviceName: torch.DescribeDevice(device),
 	}
+}
+
+// defaultModelClass is the anomaly class the embedded default model holds out, so
+// that a first job trained with the form's defaults can be set beside it; fallback
+// when its provenance names none.
+func defaultModelClass(fallback int) int {
+	raw, _ := weights.Default()
+	f, err := model.ReadWeights(raw)
+	if err != nil || f.Provenance.Dataset != data.MNIST {
+		return fallback
+	}
+	k, err := strconv.Atoi(f.Provenance.AnomalyClass)
+	if err != nil {
+		return fallback
+	}
+	return k
 }
 
 // RequestError is a refused request: Field is the JSON name of the field at fault

@@ -2,6 +2,7 @@ package torch
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,19 @@ func SelectDevice(flag string) (gotch.Device, error) {
 func TrainsOnCPU(flag string) bool {
 	d, err := SelectDevice(flag)
 	return err == nil && d == gotch.CPU
+}
+
+// DescribeDevice says in words what the device flag selects on this machine, for a
+// person choosing settings: "CPU, 2 cores", "CUDA GPU 0 of 1", or why it cannot be used.
+func DescribeDevice(flag string) string {
+	d, err := SelectDevice(flag)
+	switch {
+	case err != nil:
+		return "unusable device: " + err.Error()
+	case d == gotch.CPU:
+		return fmt.Sprintf("CPU, %d cores", runtime.NumCPU())
+	}
+	return fmt.Sprintf("CUDA GPU %d of %d", d.CInt(), gotch.CUDA.DeviceCount())
 }
 
 // selectDevice is SelectDevice with the number of CUDA devices given, so

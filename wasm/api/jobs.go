@@ -77,8 +77,10 @@ type JobLimits struct {
 	MaxQueued int `json:"max_queued"`
 	// Defaults are the values a zero optional field takes.
 	Defaults JobRequest `json:"defaults"`
-	// Device is the device jobs train on, as configured ("auto", "cpu", "cuda").
-	Device string `json:"device"`
+	// Device is the device jobs train on, as configured ("auto", "cpu", "cuda"), and
+	// DeviceName what that is on this server, in words ("CPU, 2 cores").
+	Device     string `json:"device"`
+	DeviceName string `json:"device_name,omitempty"`
 }
 
 // JobState is where a job is in its life.

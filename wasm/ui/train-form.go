@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -24,8 +25,8 @@ func (p *trainPage) renderForm() app.UI {
 			p.submit(ctx)
 		}).Body(
 		app.H2().Text("Train a model"),
-		app.P().Class("note").Textf("Trained on the server (%s), one job at a time; others wait in line. Limits: up to %d epochs, images up to %d×%d, width up to %d.",
-			l.Device, l.MaxEpochs, l.MaxImageSize, l.MaxImageSize, l.MaxWidth),
+		app.P().Class("note").ID("train-device").Textf("Trained on the server (%s), one job at a time; others wait in line. Limits: up to %d epochs, images up to %d×%d, width up to %d.",
+			cmp.Or(l.DeviceName, l.Device), l.MaxEpochs, l.MaxImageSize, l.MaxImageSize, l.MaxWidth),
 		app.Div().Class("train-fields").Body(
 			p.field("dataset", "Data set", p.stringSelect("dataset", &f.Dataset, l.Datasets), ""),
 			p.field("anomaly_class", "Anomaly class", p.intSelect("anomaly_class", &f.AnomalyClass, classes), "held out of training: what it should flag"),

@@ -2,6 +2,8 @@ package inference
 
 import (
 	"fmt"
+	"image"
+	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/imageio"
@@ -39,19 +41,25 @@ type Outcome struct {
 	// PNGs of the input as the model sees it (resized, grey when the model is),
 	// of x̂ and of |x − x̂|.
 	InputPNG, ReconPNG, HeatPNG []byte
+	// ScopeNote, when set, says that the image is unlike what the model knows and
+	// what was done to it ("a colour image made grey and 640×480 resized to 32×32:
+	// this model knows MNIST digits"), for the card to show beside the score.
+	ScopeNote string
 }
 
 // Score decodes one image file and runs it through the model. Errors are about the
 // file and say what is wrong with it.
 func (s *Session) Score(file []byte) (*Outcome, error) {
 	cfg := s.det.Config()
-	x, err := imageio.Load(file, cfg.ImageSize, cfg.Channels)
+	img, _, err := imageio.Decode(file, imageio.DefaultLimits)
 	if err != nil {
 		return nil, err
 	}
+	x := imageio.Tensor(nil, img, cfg.ImageSize, cfg.Channels)
 	z, xhat, zhat := s.det.Generator().Forward(x, 1)
 	o := &Outcome{
-		Result: s.det.Result(z, zhat),
+		ScopeNote: scopeNote(img, cfg, s.det.File.Provenance.Dataset),
+		Result:    s.det.Result(z, zhat),
 		// Forward's slices are the generator's buffers: copy what outlives the call.
 		Z:    append([]float32(nil), z...),
 		ZHat: append([]float32(nil), zhat...),
@@ -67,4 +75,61 @@ func (s *Session) Score(file []byte) (*Outcome, error) {
 		return nil, fmt.Errorf("encoding the heat map: %w", err)
 	}
 	return o, nil
+}
+
+// scopeNote describes how an image differs from what the model was trained on, or ""
+// when it does not in ways that matter: colour given to a grey model, a shape far from
+// square, or a picture many times larger than the model's input (a photo, not a
+// digit). A 28×28 MNIST digit scored at 32×32 gets no note.
+func scopeNote(img image.Image, cfg model.Config, dataset string) string {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	var what []string
+	if cfg.Channels == 1 && isColour(img) {
+		what = append(what, "a colour image made grey")
+	}
+	if long, short := max(w, h), min(w, h); short > 0 && (long > 4*cfg.ImageSize || 4*long > 5*short) {
+		what = append(what, fmt.Sprintf("%d×%d resized to %d×%d", w, h, cfg.ImageSize, cfg.ImageSize))
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	knows := map[string]string{"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST clothes"}[dataset]
+	if knows == "" {
+		if d, ok := strings.CutPrefix(dataset, "folder:"); ok {
+			knows = "images like those of " + d
+		}
+	}
+	note := strings.Join(what, " and ")
+	if knows != "" {
+		note += ": this model knows " + knows
+	}
+	return strings.ToUpper(note[:1]) + note[1:]
+}
+
+// isColour reports whether any of up to 4096 sampled pixels has channels that differ
+// by more than a few levels (JPEG noise on a grey photo stays below).
+func isColour(img image.Image) bool {
+	b := img.Bounds()
+	step := max(1, b.Dx()*b.Dy()/4096)
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if i++; i%step != 0 {
+				continue
+			}
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if diff(r, g) > 6<<8 || diff(g, bl) > 6<<8 || diff(r, bl) > 6<<8 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func diff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }

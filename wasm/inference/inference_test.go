@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
@@ -104,5 +105,26 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := s.Score(digitPNG(t)[:40]); !errors.Is(err, imageio.ErrCorrupt) {
 		t.Errorf("Score(truncated) = %v, want ErrCorrupt", err)
+	}
+}
+
+func TestScopeNote(t *testing.T) {
+	cfg := model.Config{ImageSize: 32, Channels: 1, Latent: 100, Width: 16}
+	photo := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 7)
+	}
+	note := scopeNote(photo, cfg, "mnist")
+	for _, want := range []string{"A colour image made grey", "640×480 resized to 32×32", "this model knows MNIST digits"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("photo: note %q lacks %q", note, want)
+		}
+	}
+	digit := image.NewGray(image.Rect(0, 0, 28, 28))
+	if note := scopeNote(digit, cfg, "mnist"); note != "" {
+		t.Errorf("a 28×28 grey digit got a note: %q", note)
+	}
+	if note := scopeNote(photo, model.Config{ImageSize: 32, Channels: 3, Latent: 100, Width: 16}, ""); strings.Contains(note, "grey") || !strings.Contains(note, "resized") {
+		t.Errorf("a photo for an RGB model of unknown data: %q", note)
 	}
 }

@@ -37,6 +37,8 @@ type item struct {
 	// Threshold is the model's threshold on the [0, 1] score scale, drawn on the
 	// card's meter.
 	Threshold float64
+	// ScopeNote says how the image differs from what the model knows, if it does.
+	ScopeNote string
 	// Blob URLs of the PNGs: the input as the model sees it, x̂ and |x − x̂|.
 	InputURL, ReconURL, HeatURL string
 }

@@ -212,7 +212,7 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 		it.State, it.Err = itemFailed, r.Err.Error()
 	} else {
 		it.State = itemDone
-		it.Raw, it.Score, it.Anomalous = r.Raw, r.Score, r.Anomalous
+		it.Raw, it.Score, it.Anomalous, it.ScopeNote = r.Raw, r.Score, r.Anomalous, r.ScopeNote
 		it.Uncalibrated = !m.Calibration.Calibrated()
 		it.InputURL, it.ReconURL, it.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
 		s.batch.keepLatents(it.ID, r.Latents)

@@ -293,6 +293,7 @@ func (w *worker) score(f fileRef) scoreResult {
 		Raw:       getFloat(data, "raw"),
 		Score:     getFloat(data, "score"),
 		Anomalous: getBool(data, "anomalous"),
+		ScopeNote: getString(data, "scopeNote"),
 		InputURL:  objectURL(mustGet(data, "inputPNG"), "image/png"),
 		ReconURL:  objectURL(mustGet(data, "reconPNG"), "image/png"),
 		HeatURL:   objectURL(mustGet(data, "heatPNG"), "image/png"),

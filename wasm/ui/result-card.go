@@ -44,6 +44,7 @@ func (c *resultCard) Render() app.UI {
 		figure(it.HeatURL, "|x − x̂|", "where the reconstruction differs, dark to bright"),
 	)
 	explain := app.A().Class("explain").Href(PathTeach + "?id=" + strconv.Itoa(it.ID)).Text("How is this scored?")
+	scope := app.If(it.ScopeNote != "", app.P().Class("card-note").Title("the model was trained on other images: read its score with care").Text(it.ScopeNote))
 	if it.Uncalibrated {
 		// No scale and no threshold: the raw latent distance, and why there is no verdict.
 		return card.
@@ -56,6 +57,7 @@ func (c *resultCard) Render() app.UI {
 					app.Dt().Text("raw A(x)"), app.Dd().Class("raw").Text(strconv.FormatFloat(it.Raw, 'g', 5, 64)),
 				),
 				app.P().Class("verdict").Text("No verdict: this model has no threshold (it was not calibrated on normal images). Compare raw scores: higher is more anomalous."),
+				scope,
 				explain,
 			)
 	}
@@ -64,6 +66,7 @@ func (c *resultCard) Render() app.UI {
 		DataSet("raw", strconv.FormatFloat(it.Raw, 'g', -1, 64)).
 		DataSet("verdict", verdict(it.Anomalous)).
 		DataSet("model", it.Model+"@"+it.ModelVersion).
+		DataSet("note", it.ScopeNote).
 		Body(
 			head,
 			figures,
@@ -77,6 +80,7 @@ func (c *resultCard) Render() app.UI {
 				app.Dt().Text("threshold"), app.Dd().Text(strconv.FormatFloat(it.Threshold, 'f', 4, 64)),
 			),
 			app.P().Class("verdict").Text(map[bool]string{true: "Anomalous", false: "Normal"}[it.Anomalous]),
+			scope,
 			explain,
 		)
 }

@@ -25,4 +25,7 @@ type scoreResult struct {
 	Anomalous                   bool
 	Latents                     latents
 	InputURL, ReconURL, HeatURL string
+	// ScopeNote says how the image differs from what the model knows (see
+	// inference.Outcome).
+	ScopeNote string
 }

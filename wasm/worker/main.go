@@ -85,7 +85,7 @@ func score(arg safejs.Value) (safejs.Value, error) {
 		// The card shows it to the person who dropped the file: their words, not ours.
 		return safejs.Value{}, errors.New(imageio.UserMessage(err))
 	}
-	fields := map[string]any{"raw": o.Raw, "score": o.Score, "anomalous": o.Anomalous}
+	fields := map[string]any{"raw": o.Raw, "score": o.Score, "anomalous": o.Anomalous, "scopeNote": o.ScopeNote}
 	for name, b := range map[string][]byte{
 		"z": floatBytes(o.Z), "zhat": floatBytes(o.ZHat), "xhat": floatBytes(o.XHat),
 		"inputPNG": o.InputPNG, "reconPNG": o.ReconPNG, "heatPNG": o.HeatPNG,

@@ -62,6 +62,19 @@ func TestBrowser(t *testing.T) {
 	evaluate[int](t, ctx, dropScript(batch[1:]))
 	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.finished === "3"`, time.Minute)
 	checkCards(t, evaluate[[]card](t, ctx, readCards), native)
+	// A colour photo given to a grey digit model says so beside its score; a digit does not.
+	for _, c := range evaluate[[]card](t, ctx, readCards) {
+		switch c.File {
+		case "photo.jpg":
+			if !strings.Contains(c.Note, "colour image made grey") || !strings.Contains(c.Note, "MNIST digits") {
+				t.Errorf("photo.jpg: note %q, want one saying it was made grey and what the model knows", c.Note)
+			}
+		case "digit-7.png":
+			if c.Note != "" {
+				t.Errorf("a digit got a note: %q", c.Note)
+			}
+		}
+	}
 
 	// The service worker has cached the app, the kernel worker and the default
 	// weights; the page says the model is cached.

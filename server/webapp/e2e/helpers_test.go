@@ -302,12 +302,13 @@ type card struct {
 	Verdict string `json:"verdict"`
 	Error   string `json:"error"`
 	Model   string `json:"model"`
+	Note    string `json:"note"`
 }
 
 const readCards = `[...document.querySelectorAll("article.card")].map(c => ({
   file: c.dataset.file || "", state: c.dataset.state || "", score: c.dataset.score || "",
   raw: c.dataset.raw || "", verdict: c.dataset.verdict || "", error: c.dataset.error || "",
-  model: c.dataset.model || ""}))`
+  model: c.dataset.model || "", note: c.dataset.note || ""}))`
 
 // goOffline cuts the tab's network, the service worker's included, as a train's
 // tunnel does.

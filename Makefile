@@ -101,9 +101,15 @@ check-purity:
 # The kernels and the generator in both builds: scalar (this Go) and SIMD (Go 1.27,
 # GOEXPERIMENT=simd), each against the naive references, natively and under js/wasm.
 SIMD_PKGS := ./model/kernel ./model
+# The vector kernels run at this machine's width and, narrowed, at 4 lanes (any SIMD
+# machine, older AVX2 ones among them) and 8 (where the CPU allows 256 bits).
 test-model:
 	$(GO) test ./model/...
 	$(SIMD_ENV) $(GO) test $(SIMD_PKGS)
+	$(SIMD_ENV) GODEBUG=simd=128 $(GO) test -count=1 -run 'Build|Matches|Parallel|Gemm' ./model/kernel
+	@if grep -qw vpclmulqdq /proc/cpuinfo; then \
+		echo '$(SIMD_ENV) GODEBUG=simd=256 $(GO) test -count=1 -run ...'; \
+		$(SIMD_ENV) GODEBUG=simd=256 $(GO) test -count=1 -run 'Build|Matches|Parallel|Gemm' ./model/kernel; fi
 
 test-wasm:
 	$(WASM_ENV) $(GO) test -short $(WASM_PKGS)

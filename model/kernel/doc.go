@@ -27,11 +27,11 @@
 // # Two builds
 //
 // Built with Go 1.27 and GOEXPERIMENT=simd, the micro-tiles are 4 rows × two SIMD
-// vectors (tile_simd.go, microkernel_simd.go; 4 lanes under WebAssembly, 16 with
-// AVX-512); otherwise 4×2 scalars (tile_scalar.go, microkernel_scalar.go), which
+// vectors (tile_simd.go, microkernel_simd.go; 4 lanes under WebAssembly, 4 to 16 on
+// amd64); otherwise 4×2 scalars (tile_scalar.go, microkernel_scalar.go), which
 // any Go builds. Everything else is shared, and the tests hold both to the same
 // references. On one AVX-512 core GANomaly's generator runs at about 20–30
-// GFLOP/s with the vectors and 7 without; under WebAssembly (V8) at 7–10 and 4.
+// GFLOP/s with the vectors and 7 without; under WebAssembly (V8) at 6–10 and 4.
 //
 // # Memory and threads
 //

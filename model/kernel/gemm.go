@@ -15,7 +15,7 @@ const (
 )
 
 // Register and cache blocking of the GEMM. A micro-tile is mr×nr values of C kept
-// in registers (see microkernel.go); kcMax bounds the depth of one pass so that
+// in registers (see microkernel_scalar.go); kcMax bounds the depth of one pass so that
 // four rows of A (mr·kcMax·4 = 4 KiB) stay in L1 while the panels of B stream
 // past; ncPanels bounds the packed block of B (kcMax·nr·ncPanels·4 = 256 KiB with
 // the scalar tile) to a share of L2.

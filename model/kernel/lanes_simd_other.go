@@ -4,8 +4,10 @@ package kernel
 
 import "simd"
 
-// The vector width is the machine's, known at start-up: 4 lanes with SSE or NEON, 8
-// with AVX2, 16 with AVX-512 (GODEBUG=simd=256 narrows it).
+// The vector width is the machine's, known at start-up (simd.VectorBitSize): 4 lanes
+// with NEON, and on amd64 16 with AVX-512 and 8 with AVX2 only where the CPU also has
+// VPCLMULQDQ (Ice Lake, Zen 3 and later); older AVX2 CPUs get 4. GODEBUG=simd=128 or
+// 256 narrows it, and make test runs the kernels at 4, 8 and 16 lanes.
 var (
 	vl = simd.VectorBitSize() / 32
 	nr = 2 * vl

@@ -6,11 +6,12 @@ import "simd"
 
 // The vector build (Go 1.27 with GOEXPERIMENT=simd): micro-tiles of 4 rows × two
 // SIMD vectors (microkernel_simd.go). A vector holds vl float32 lanes: 4 under
-// WebAssembly (128-bit SIMD), 8 with AVX2, 16 with AVX-512; nr follows it, so
-// nothing here assumes a width.
+// WebAssembly (128-bit SIMD), 4, 8 or 16 on amd64 (see lanes_simd_other.go); nr
+// follows it, so nothing here assumes a width.
 
 // vl, the number of float32 lanes of a vector, and nr, the width of a micro-tile
-// and of a packed panel of B (two vectors), are in lanes_wasm.go and lanes_other.go.
+// and of a packed panel of B (two vectors), are in lanes_simd_wasm.go and
+// lanes_simd_other.go.
 
 // maxNR bounds nr for the tile buffers on the stack: two vectors of 2048 bits, the
 // largest any SIMD extension defines.

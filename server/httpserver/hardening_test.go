@@ -128,7 +128,7 @@ func TestEventStreamOutlivesWriteTimeout(t *testing.T) {
 		t.Fatalf("the stream ended after %v without the job's end event (%v)", took.Round(time.Millisecond), sc.Err())
 	}
 	if took < 2*500*time.Millisecond {
-		t.Logf("the job took only %v: the stream did not have to outlive the write deadline", took)
+		t.Errorf("the job took only %v: the stream did not have to outlive the write deadline, so this proves nothing", took)
 	} else {
 		t.Logf("stream open %v, 500 ms write deadline", took.Round(time.Millisecond))
 	}

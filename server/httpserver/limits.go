@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -86,6 +87,23 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
+}
+
+// ReadFrom and CloseWrite reach the TCP connection underneath: net/http sends files
+// with the first (sendfile, not copies through user space) and closes gracefully
+// with the second, when the connection has them.
+func (c *countedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *countedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // tooManyStreams answers a client that holds its share of event streams already.

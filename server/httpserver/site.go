@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,6 +55,11 @@ func (s *Server) WriteSite(dir string) (*SiteReport, error) {
 		return nil, fmt.Errorf("site: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	// MkdirTemp makes it private (0700); a web server running as another user must
+	// read it.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
 
 	rep := &SiteReport{Dir: dir, AppVersion: s.web.Version()}
 	files := map[string]string{} // URL path → file, relative to the folder
@@ -213,8 +219,33 @@ func checkSiteDir(dir string) error {
 	if _, err := f.Readdirnames(1); errors.Is(err, io.EOF) {
 		return nil // empty
 	}
-	if _, err := os.Stat(filepath.Join(dir, SiteMarker)); err != nil {
+	marker, err := os.ReadFile(filepath.Join(dir, SiteMarker))
+	if err != nil {
 		return fmt.Errorf("site: %s is not empty and was not written by ganomaly site (no %s in it): choose an empty or new folder", dir, SiteMarker)
+	}
+	// An earlier site is replaced whole: files someone added since (a CNAME, a
+	// .nojekyll, a .git) would be lost, so they stop it.
+	var earlier SiteReport
+	if err := json.Unmarshal(marker, &earlier); err != nil {
+		return fmt.Errorf("site: %s: its %s is unreadable (%v): choose an empty or new folder", dir, SiteMarker, err)
+	}
+	ours := map[string]bool{SiteMarker: true}
+	for _, f := range earlier.Files {
+		ours[f] = true
+	}
+	var extra []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel = filepath.ToSlash(rel); !ours[rel] {
+			extra = append(extra, rel)
+		}
+		return nil
+	})
+	if len(extra) > 0 {
+		return fmt.Errorf("site: %s holds files an earlier ganomaly site did not write (%s): they would be lost with it; move them away or choose another folder", dir, strings.Join(extra[:min(5, len(extra))], ", "))
 	}
 	return nil
 }

@@ -38,6 +38,8 @@ func (m *modelPicker) Render() app.UI {
 					label := humanName(o)
 					if o.Default {
 						label += " · built in"
+					} else if label != o.Name {
+						label += " · " + o.Name // two models of the same data and class stay apart
 					}
 					if m.Cached[o.URL] {
 						label += " · available offline"

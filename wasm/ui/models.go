@@ -96,7 +96,6 @@ func describeConfig(m api.Model) string {
 	return fmt.Sprintf("%d×%d %s, latent %d", m.Config.ImageSize, m.Config.ImageSize, colour, m.Config.Latent)
 }
 
-// describeClass says what the model calls normal.
 // humanName is what people read for a model: the data it knows and the class it
 // calls anomalous ("MNIST digits — 2 is the anomaly"); the file name when the
 // provenance says nothing more.
@@ -116,6 +115,7 @@ func humanName(m api.Model) string {
 	return m.Name
 }
 
+// describeClass says what the model calls normal.
 func describeClass(m api.Model) string {
 	if m.AnomalyClass == "" {
 		return ""

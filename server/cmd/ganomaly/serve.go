@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -72,6 +73,10 @@ stays) and can be resumed from the Train page after the next start.`,
 	cmd.Flags().StringVar(&o.Device, "device", o.Device, "device of training jobs: auto, cpu, cuda or cuda:N")
 	cmd.Flags().StringVar(&o.Token, "token", o.Token, "bearer token that starting and cancelling training jobs need, at least 16 characters (default: $"+envToken+", which ps does not show, unlike this flag; else a random one, printed at start)")
 	cmd.Flags().BoolVar(&o.NoTraining, "no-training", false, "serve models only: no training jobs")
+	cmd.Flags().DurationVar(&o.ReadTimeout, "read-timeout", 30*time.Second, "longest time to read a request, body included")
+	cmd.Flags().DurationVar(&o.WriteTimeout, "write-timeout", 2*time.Minute, "longest time to write an ordinary response (event streams and weights downloads get their own)")
+	cmd.Flags().IntVar(&o.MaxConnsPerClient, "max-conns-per-client", httpserver.DefaultMaxConnsPerClient, "open connections one IP address may hold; behind a proxy or a shared NAT every user counts as one client: raise it")
+	cmd.Flags().IntVar(&o.MaxStreamsPerClient, "max-streams-per-client", httpserver.DefaultMaxStreamsPerClient, "open training event streams one IP address may hold")
 	return cmd
 }
 

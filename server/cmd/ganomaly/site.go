@@ -21,7 +21,9 @@ func newSiteCmd() *cobra.Command {
 		Short: "Write the browser app as static files for any static host or CDN",
 		Long: `Write the app, its WebAssembly programs and the models as plain files that any
 static host or CDN can serve (GitHub Pages, Netlify, S3, nginx, python -m http.server),
-with no ganomaly server behind them. Scoring, the teaching view and offline use work;
+with no ganomaly server behind them, at the root of the host or domain (the app's
+URLs are absolute: a GitHub project page under /repo/ does not work; a user or
+organisation page, or a custom domain, does). Scoring, the teaching view and offline use work;
 the Train page says that training needs the server.
 
 The models are the embedded default model and, with --models-dir, every valid model in

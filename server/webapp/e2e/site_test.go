@@ -38,6 +38,14 @@ func TestStaticSite(t *testing.T) {
 	if _, err := s.WriteSite(dist); err != nil {
 		t.Errorf("rewriting the site: %v", err)
 	}
+	os.WriteFile(filepath.Join(dist, "CNAME"), []byte("anomaly.example.org"), 0o644)
+	if _, err := s.WriteSite(dist); err == nil || !strings.Contains(err.Error(), "CNAME") {
+		t.Errorf("a site holding a file of the user's was replaced: %v", err)
+	}
+	os.Remove(filepath.Join(dist, "CNAME"))
+	if st, err := os.Stat(dist); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("site folder mode %v (%v): a web server running as another user could not read it", st.Mode().Perm(), err)
+	}
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "keep.txt"), []byte("mine"), 0o644)
 	if _, err := s.WriteSite(other); err == nil {

@@ -328,13 +328,16 @@ func scoreImages(ctx context.Context, w *model.WeightsFile, images []float32, n 
 	scores := make([]float64, n)
 	batches := (n + scoreBatch - 1) / scoreBatch
 	workers := min(runtime.GOMAXPROCS(0), batches)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		det, err := model.NewDetector(w)
-		if err != nil {
+	dets := make([]*model.Detector, workers)
+	for i := range dets { // before any goroutine starts, so that an error leaves none behind
+		var err error
+		if dets[i], err = model.NewDetector(w); err != nil {
 			return nil, err
 		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for _, det := range dets {
 		wg.Go(func() {
 			var res []model.Result
 			for b := range next {

@@ -41,14 +41,16 @@ run: build
 build: gotch web
 	$(GO) build -trimpath -tags embedweb -ldflags='$(LDFLAGS)' -o bin/ganomaly ./server/cmd/ganomaly
 
-# The browser's two programs: the app (UI) and the worker (scoring off the UI
-# thread, with the SIMD kernels), each precompressed for the server. Both run on
+# The browser's programs: the app (UI) and the worker (scoring off the UI thread),
+# with the SIMD kernels and, for browsers without WebAssembly SIMD, the scalar ones;
+# each precompressed for the server. Both run on
 # go-app's wasm_exec.js, which the e2e tests check with both toolchains' programs.
 web:
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./wasm
 	$(SIMD_WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker
-	gzip -9kf web/app.wasm web/worker.wasm
-	@ls -l web/app.wasm.gz web/worker.wasm.gz | awk '{printf "%s %.2f MB gzipped\n", $$9, $$5/1e6}'
+	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/worker-scalar.wasm ./wasm/worker
+	gzip -9kf web/app.wasm web/worker.wasm web/worker-scalar.wasm
+	@ls -l web/app.wasm.gz web/worker.wasm.gz web/worker-scalar.wasm.gz | awk '{printf "%s %.2f MB gzipped\n", $$9, $$5/1e6}'
 
 # libtorch from Debian (with OpenBLAS, about 3x faster training than the reference
 # BLAS), then a copy of gotch prepared for it (see server/cmd/gotchprep) and a

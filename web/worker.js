@@ -1,12 +1,13 @@
-// Kernel worker of the ganomaly-go app: runs /web/worker.wasm (package wasm/worker:
-// model + imageio, no go-app) in a Web Worker so that the page stays responsive while
-// images are scored. The page (wasm/ui, pool_js.go) starts up to 4 of these.
+// Kernel worker of the ganomaly-go app: runs /web/worker.wasm, or worker-scalar.wasm in
+// browsers without WebAssembly SIMD (package wasm/worker: model + imageio, no go-app),
+// in a Web Worker so that the page stays responsive while images are scored. The page
+// (wasm/ui, pool_js.go) starts up to 4 of these.
 //
 // Messages, page → worker (every one carries an id that the reply repeats):
 //   {type: "load",  id, weights: ArrayBuffer}   load a weights file (transferred)
 //   {type: "score", id, file: File | Blob}      score one image file
 // Replies, worker → page:
-//   {type: "ready"}                                           Go is running
+//   {type: "ready", kernel}                                   Go is running ("simd" or "scalar")
 //   {type: "fatal", error}                                    worker.wasm failed to start
 //   {type: "loaded", id, imageSize, channels, latent} | {type: "loaded", id, error}
 //   {type: "result", id, raw, score, anomalous, z, zhat, xhat,
@@ -26,9 +27,18 @@ importScripts("/wasm_exec.js");
 // reading them first would only cost memory.
 const MAX_FILE_BYTES = 32 << 20;
 
+// worker.wasm's kernels use WebAssembly SIMD; a browser without it (Safari before
+// 16.4, older Chrome and Firefox) gets worker-scalar.wasm, the same program with
+// scalar kernels. The probe is the smallest module with a SIMD instruction.
+// ?kernel=simd|scalar forces one (the page passes it on from localStorage
+// "ganomaly.kernel", for tests and comparisons).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const forced = new URL(self.location.href).searchParams.get("kernel");
+const kernel = forced === "simd" || forced === "scalar" ? forced : (WebAssembly.validate(SIMD_PROBE) ? "simd" : "scalar");
+
 const started = (async () => {
   const go = new Go();
-  const source = fetch("/web/worker.wasm");
+  const source = fetch(kernel === "simd" ? "/web/worker.wasm" : "/web/worker-scalar.wasm");
   const { instance } = WebAssembly.instantiateStreaming
     ? await WebAssembly.instantiateStreaming(source, go.importObject)
     : await WebAssembly.instantiate(await (await source).arrayBuffer(), go.importObject);
@@ -39,7 +49,7 @@ const started = (async () => {
 })();
 
 started.then(
-  () => self.postMessage({ type: "ready" }),
+  () => self.postMessage({ type: "ready", kernel }),
   (err) => self.postMessage({ type: "fatal", error: "cannot start the kernel worker (/web/worker.wasm): " + err }),
 );
 

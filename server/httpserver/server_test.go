@@ -59,6 +59,7 @@ func webFS() fstest.MapFS {
 	}
 	fs["app.wasm"] = &fstest.MapFile{Data: bytes.Repeat([]byte("\x00asm app "), 4096)}
 	fs["worker.wasm"] = &fstest.MapFile{Data: bytes.Repeat([]byte("\x00asm worker "), 4096)}
+	fs["worker-scalar.wasm"] = &fstest.MapFile{Data: bytes.Repeat([]byte("\x00asm scalar worker "), 4096)}
 	return fs
 }
 

@@ -54,8 +54,9 @@ const (
 
 // BuildCommands is what produces the files New needs, for error messages.
 const BuildCommands = "GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/app.wasm ./wasm && " +
-	"GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker && " +
-	"gzip -9kf web/app.wasm web/worker.wasm"
+	"GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker && " +
+	"GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/worker-scalar.wasm ./wasm/worker && " +
+	"gzip -9kf web/app.wasm web/worker.wasm web/worker-scalar.wasm"
 
 // App serves the browser app: the pages (prerendered by go-app), go-app's generated
 // files (app.js, app-worker.js, manifest, wasm_exec.js) and /web/.
@@ -70,7 +71,7 @@ type App struct {
 // and its install fails as a whole if one is missing, which would leave the app
 // without offline support and say nothing.
 var requiredAssets = []string{
-	"app.wasm", "worker.wasm", "worker.js", "app.css", "icon.svg", "icon-192.png", "icon-512.png",
+	"app.wasm", "worker.wasm", "worker-scalar.wasm", "worker.js", "app.css", "icon.svg", "icon-192.png", "icon-512.png",
 }
 
 // New reads the web folder and builds the go-app handler.
@@ -144,7 +145,7 @@ func New(opts Options) (*App, error) {
 		Styles: []string{"/web/app.css"},
 		// Fetched by the service worker at install: the kernel worker (script, wasm)
 		// and the default weights, so that a first visit is enough to work offline.
-		CacheableResources:      []string{ui.WorkerScript, ui.WorkerWasm, "/web/icon.svg", opts.DefaultModel.URL},
+		CacheableResources:      []string{ui.WorkerScript, ui.WorkerWasm, ui.WorkerScalarWasm, "/web/icon.svg", opts.DefaultModel.URL},
 		Env:                     env,
 		WasmContentLengthHeader: UncompressedLengthHeader,
 		AutoUpdateInterval:      interval,

@@ -25,12 +25,13 @@ var (
 
 func testFS() fstest.MapFS {
 	fs := fstest.MapFS{
-		"app.wasm":    {Data: appWasm},
-		"app.wasm.gz": {Data: gzipBytes(appWasm)},
-		"worker.wasm": {Data: workerWasm}, // no .gz: compressed at start-up
-		"worker.js":   {Data: []byte("importScripts('/wasm_exec.js');")},
-		"app.css":     {Data: []byte("body{}")},
-		".hidden":     {Data: []byte("secret")},
+		"app.wasm":           {Data: appWasm},
+		"app.wasm.gz":        {Data: gzipBytes(appWasm)},
+		"worker.wasm":        {Data: workerWasm}, // no .gz: compressed at start-up
+		"worker-scalar.wasm": {Data: workerWasm},
+		"worker.js":          {Data: []byte("importScripts('/wasm_exec.js');")},
+		"app.css":            {Data: []byte("body{}")},
+		".hidden":            {Data: []byte("secret")},
 	}
 	for _, name := range []string{"icon.svg", "icon-192.png", "icon-512.png"} {
 		fs[name] = &fstest.MapFile{Data: []byte(name)}

@@ -38,5 +38,6 @@ func startPool(int) (*pool, error)     { return nil, errNotBrowser }
 func (*pool) load(weightsHandle) error { return errNotBrowser }
 func (*pool) usable() bool             { return false }
 func (*pool) size() int                { return 0 }
+func (*pool) kernel() string           { return "" }
 func (*pool) submit(job)               {}
 func (*pool) close()                   {}

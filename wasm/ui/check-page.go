@@ -198,7 +198,7 @@ func (p *checkPage) loadModel(ctx app.Context, m api.Model) bool {
 			if fromCache {
 				from = "from this device's cache"
 			}
-			msg = fmt.Sprintf("Ready: weights %s, %d kernel worker%s, %d ms.", from, pl.size(), plural(pl.size()), time.Since(start).Milliseconds())
+			msg = fmt.Sprintf("Ready: weights %s, %d kernel worker%s (%s), %d ms.", from, pl.size(), plural(pl.size()), pl.kernel(), time.Since(start).Milliseconds())
 		}
 		if poolErr != nil {
 			pl = nil

@@ -33,6 +33,8 @@ type worker struct {
 	mu     sync.Mutex
 	nextID int
 	dead   atomic.Bool
+	// kernel is "simd" or "scalar": which kernels worker.js chose for this browser.
+	kernel string
 }
 
 type reply struct {
@@ -111,6 +113,35 @@ func (p *pool) load(weights weightsHandle) error {
 	return nil
 }
 
+// kernel says which kernels the workers run: "SIMD" or "scalar".
+func (p *pool) kernel() string {
+	for _, w := range p.workers {
+		if w.kernel == "scalar" {
+			return "scalar"
+		}
+	}
+	return "SIMD"
+}
+
+// forcedKernel is localStorage's "ganomaly.kernel" ("simd" or "scalar"), which makes
+// every worker use those kernels whatever the browser supports: for tests, and to
+// compare the two.
+func forcedKernel() string {
+	ls, err := safejs.Global().Get("localStorage")
+	if err != nil {
+		return ""
+	}
+	v, err := ls.Call("getItem", "ganomaly.kernel")
+	if err != nil || v.IsNull() || v.IsUndefined() {
+		return ""
+	}
+	s, err := v.String()
+	if err != nil || (s != "simd" && s != "scalar") {
+		return ""
+	}
+	return s
+}
+
 // size is the number of live workers.
 func (p *pool) size() int { return int(p.alive.Load()) }
 
@@ -139,7 +170,11 @@ func (p *pool) close() {
 func (p *pool) usable() bool { return p != nil && p.alive.Load() > 0 }
 
 func startWorker() (*worker, error) {
-	js, err := construct("Worker", WorkerScript)
+	script := WorkerScript
+	if k := forcedKernel(); k != "" {
+		script += "?kernel=" + k
+	}
+	js, err := construct("Worker", script)
 	if err != nil {
 		return nil, fmt.Errorf("starting a Web Worker: %w", err)
 	}
@@ -170,6 +205,7 @@ func startWorker() (*worker, error) {
 		}
 		switch getString(r.data, "type") {
 		case "ready":
+			w.kernel = getString(r.data, "kernel")
 			return w, nil
 		case "fatal":
 			w.terminate()

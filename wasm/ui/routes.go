@@ -25,6 +25,9 @@ func Routes() {
 const (
 	WorkerScript = "/web/worker.js"
 	WorkerWasm   = "/web/worker.wasm"
+	// WorkerScalarWasm is the same program with the scalar kernels, for browsers
+	// without WebAssembly SIMD (worker.js chooses).
+	WorkerScalarWasm = "/web/worker-scalar.wasm"
 )
 
 // Environment variables the server passes to the app (go-app's Handler.Env, read with

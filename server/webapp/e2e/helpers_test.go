@@ -111,7 +111,7 @@ func webDir(t *testing.T) string {
 			}
 			os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
 		}
-		for out, pkg := range map[string]string{"app.wasm": "./wasm", "worker.wasm": "./wasm/worker"} {
+		for out, pkg := range map[string]string{"app.wasm": "./wasm", "worker.wasm": "./wasm/worker", "worker-scalar.wasm": "./wasm/worker"} {
 			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, out), pkg)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")

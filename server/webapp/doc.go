@@ -10,11 +10,9 @@
 // files and of the handler's settings, so restarting a server is not an update and
 // changing anything the browser runs is one.
 //
-// The web folder must hold the built app.wasm and worker.wasm:
-//
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/app.wasm ./wasm
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker
-//	gzip -9kf web/app.wasm web/worker.wasm
+// The web folder must hold the built app.wasm, worker.wasm (SIMD kernels, Go 1.27)
+// and worker-scalar.wasm (scalar kernels, for browsers without WebAssembly SIMD):
+// make web builds them, BuildCommands spells it out.
 //
 // The .gz files are optional (without them the server compresses at start-up) and
 // ignored, with a warning, when they do not match their .wasm.

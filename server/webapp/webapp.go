@@ -24,7 +24,7 @@ import (
 // Options configure the web app.
 type Options struct {
 	// WebDir is the folder of the browser's files, served under /web/: the built
-	// app.wasm and worker.wasm (with app.wasm.gz and worker.wasm.gz beside them),
+	// app.wasm, worker.wasm and worker-scalar.wasm (with their .gz forms beside them),
 	// worker.js, app.css and the icons. Default "web", the repository's folder.
 	WebDir string
 	// WebFS, when set, is used instead of WebDir (tests, embedding).

@@ -1,9 +1,7 @@
 // Command devserve runs the HTTP server for working on the browser app, without the
 // trainer (server/cmd/ganomaly serve is the real main):
 //
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/app.wasm ./wasm
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker
-//	gzip -9kf web/app.wasm web/worker.wasm
+//	make web    # app.wasm, worker.wasm (SIMD) and worker-scalar.wasm, gzipped
 //	go run ./server/httpserver/cmd/devserve -addr :8080 -models runs/models
 //
 // Run it from the repository root (it serves ./web). Ctrl-C shuts it down gracefully.

@@ -24,6 +24,7 @@ import (
 //	POST   /api/jobs                 api.JobRequest → 201 api.Job            (token)
 //	GET    /api/jobs/{id}            api.Job
 //	DELETE /api/jobs/{id}            cancel → api.Job                        (token)
+//	DELETE /api/jobs/{id}?delete=1   delete an ended job and its folder → 204 (token)
 //	GET    /api/jobs/{id}/events     Server-Sent Events, one api.JobEvent each, replayed
 //	                                 after Last-Event-ID (or ?last_event_id=)
 //	POST   /api/jobs/{id}/resume     queue an interrupted job again → api.Job (token)
@@ -167,6 +168,17 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	// DELETE cancels a queued or running job. With ?delete=1 it deletes a job that
+	// has ended instead (its folder, its checkpoints; a published model stays): a
+	// cancel sent twice, as a retry, must not delete the record of what happened.
+	if r.URL.Query().Get("delete") == "1" {
+		if err := s.jobs.Delete(r.PathValue("id")); err != nil {
+			s.jobError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	job, err := s.jobs.Cancel(r.PathValue("id"), cancelWait)
 	if err != nil {
 		s.jobError(w, err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -499,12 +500,28 @@ func TestJobRunsAndPublishes(t *testing.T) {
 		t.Errorf("job folder holds %v", names)
 	}
 
-	// A finished job cannot be cancelled, nor resumed.
-	for _, r := range []struct{ method, path string }{{"DELETE", api.JobURL(j.ID)}, {"POST", api.JobResumeURL(j.ID)}} {
-		resp, b := js.do(t, r.method, r.path, testToken, nil)
-		if resp.StatusCode != 409 || !strings.Contains(string(b), api.CodeJobConflict) {
-			t.Errorf("%s %s of a succeeded job: %d %s", r.method, r.path, resp.StatusCode, b)
-		}
+	// A finished job cannot be resumed; DELETE deletes it (token needed), with its
+	// folder, and its published model stays.
+	if resp, b := js.do(t, "POST", api.JobResumeURL(j.ID), testToken, nil); resp.StatusCode != 409 || !strings.Contains(string(b), api.CodeJobConflict) {
+		t.Errorf("resume of a succeeded job: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := js.do(t, "DELETE", api.JobURL(j.ID), testToken, nil); resp.StatusCode != 409 || !strings.Contains(string(b), api.CodeJobConflict) {
+		t.Errorf("cancel of a succeeded job: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := js.do(t, "DELETE", api.JobURL(j.ID)+"?delete=1", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("delete without the token: %d", resp.StatusCode)
+	}
+	if resp, b := js.do(t, "DELETE", api.JobURL(j.ID)+"?delete=1", testToken, nil); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("delete of a succeeded job: %d %s, want 204", resp.StatusCode, b)
+	}
+	if resp, _ := js.do(t, "GET", api.JobURL(j.ID), "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET of a deleted job: %d, want 404", resp.StatusCode)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the deleted job's folder is still there: %v", err)
+	}
+	if resp, _ := js.do(t, "GET", m.URL, "", nil); resp.StatusCode != 200 {
+		t.Errorf("the deleted job's model: %d, want it still served", resp.StatusCode)
 	}
 }
 

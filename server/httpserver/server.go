@@ -41,6 +41,9 @@ type Options struct {
 	NoTraining bool
 	// Device is the device jobs train on: auto (default), cpu, cuda or cuda:N.
 	Device string
+	// KeepJobs is how many finished jobs are kept with their folders (see
+	// jobs.Options.KeepJobs: 0 means jobs.DefaultKeepJobs, negative all).
+	KeepJobs int
 	// Token is what starting, cancelling and resuming jobs need as a bearer token;
 	// empty: New generates one (read it with Server.Token).
 	Token string
@@ -115,7 +118,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("httpserver: the training token is %d characters long: use at least %d (or none, and the server makes a random one); pass it in $GANOMALY_TOKEN rather than --token, which other users see in ps", len(opts.Token), MinTokenLen)
 	}
 	if opts.ModelsDir != "" && !opts.NoTraining {
-		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, Logger: log}); err != nil {
+		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, KeepJobs: opts.KeepJobs, Logger: log}); err != nil {
 			return nil, fmt.Errorf("httpserver: %w", err)
 		}
 		if s.token == "" {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/server/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
@@ -171,5 +173,57 @@ func TestDefaultLimitsDescribeTheServer(t *testing.T) {
 	}
 	if l.Defaults.AnomalyClass != 2 {
 		t.Errorf("default anomaly class %d, want the default model's (2)", l.Defaults.AnomalyClass)
+	}
+}
+
+// Finished jobs beyond KeepJobs are deleted, oldest first, with their folders;
+// interrupted ones are kept (they can be resumed). Delete removes an ended job and
+// refuses a running or queued one.
+func TestRetentionAndDelete(t *testing.T) {
+	models := t.TempDir()
+	write := func(id string, state api.JobState, finished time.Time) {
+		dir := filepath.Join(models, JobsFolder, id)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(api.Job{ID: id, State: state, Finished: finished, Request: DefaultLimits("cpu").Defaults})
+		os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
+		os.WriteFile(filepath.Join(dir, "checkpoint.safetensors"), []byte("a checkpoint"), 0o644)
+	}
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	write("old00001", api.JobSucceeded, day)
+	write("old00002", api.JobFailed, day.Add(time.Hour))
+	write("new00003", api.JobCancelled, day.Add(2*time.Hour))
+	write("new00004", api.JobSucceeded, day.Add(3*time.Hour))
+	write("int00005", api.JobInterrupted, day) // old, but resumable
+	m, err := Open(Options{ModelsDir: models, Device: "cpu", KeepJobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(t.Context())
+	var ids []string
+	for _, j := range m.List() {
+		ids = append(ids, j.ID)
+	}
+	slices.Sort(ids)
+	if got, want := strings.Join(ids, ","), "int00005,new00003,new00004"; got != want {
+		t.Errorf("jobs kept: %s, want %s", got, want)
+	}
+	for id, kept := range map[string]bool{"old00001": false, "old00002": false, "new00003": true, "int00005": true} {
+		if _, err := os.Stat(filepath.Join(models, JobsFolder, id)); (err == nil) != kept {
+			t.Errorf("folder of %s: kept %v, want %v", id, err == nil, kept)
+		}
+	}
+	if err := m.Delete("new00003"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Get("new00003"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a deleted job is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(models, JobsFolder, "new00003")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a deleted job's folder is still there: %v", err)
+	}
+	if err := m.Delete("nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting an unknown job: %v", err)
 	}
 }

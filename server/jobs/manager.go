@@ -1,15 +1,18 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +49,15 @@ type Options struct {
 	Limits *api.JobLimits
 	// Logger receives the jobs' starts and ends (default slog.Default()).
 	Logger *slog.Logger
+	// KeepJobs is how many finished jobs (succeeded, failed, cancelled) are kept,
+	// with their folders and checkpoints; older ones are deleted when a job ends and
+	// at Open. Their published models stay. 0 means DefaultKeepJobs, negative all.
+	// Interrupted jobs are never deleted this way: they can still be resumed.
+	KeepJobs int
 }
+
+// DefaultKeepJobs is how many finished jobs a server keeps by default.
+const DefaultKeepJobs = 100
 
 // JobsFolder is the subfolder of the models folder that holds the jobs.
 const JobsFolder = "jobs"
@@ -57,6 +68,7 @@ type Manager struct {
 	modelsDir, dir, device string
 	limits                 api.JobLimits
 	log                    *slog.Logger
+	keep                   int // finished jobs kept (see Options.KeepJobs); negative: all
 
 	mu      sync.Mutex
 	jobs    map[string]*job
@@ -98,6 +110,7 @@ func Open(o Options) (*Manager, error) {
 	m := &Manager{
 		modelsDir: o.ModelsDir, dir: filepath.Join(o.ModelsDir, JobsFolder), device: o.Device,
 		log:  o.Logger,
+		keep: cmp.Or(o.KeepJobs, DefaultKeepJobs),
 		jobs: map[string]*job{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -112,6 +125,9 @@ func Open(o Options) (*Manager, error) {
 	if err := m.load(); err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	m.pruneLocked()
+	m.mu.Unlock()
 	go m.loop()
 	return m, nil
 }
@@ -271,6 +287,63 @@ func (m *Manager) Cancel(id string, wait time.Duration) (api.Job, error) {
 	return m.snapshotLocked(j), nil
 }
 
+// Delete removes a job that has ended, with its folder (checkpoints, events); the
+// model a succeeded job published stays in the models folder. A queued or running
+// job must be cancelled first.
+func (m *Manager) Delete(id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w %q", ErrNotFound, id)
+	case !j.State.Ended():
+		return fmt.Errorf("%w: job %s is %s: cancel it before deleting it", ErrConflict, id, j.State)
+	}
+	return m.deleteLocked(j)
+}
+
+func (m *Manager) deleteLocked(j *job) error {
+	// The record goes first: a folder half removed is not listed again after a
+	// restart, because it has no job file any more.
+	if err := os.Remove(filepath.Join(j.dir, jobFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("jobs: deleting job %s: %w", j.ID, err)
+	}
+	delete(m.jobs, j.ID)
+	if err := os.RemoveAll(j.dir); err != nil {
+		m.log.Warn("job deleted; its folder was not removed whole", "job", j.ID, "err", err)
+	}
+	m.log.Info("job deleted", "job", j.ID)
+	return nil
+}
+
+// pruneLocked deletes the oldest finished jobs beyond m.keep.
+func (m *Manager) pruneLocked() {
+	if m.keep < 0 {
+		return
+	}
+	var finished []*job
+	for _, j := range m.jobs {
+		if j.State.Ended() && j.State != api.JobInterrupted {
+			finished = append(finished, j)
+		}
+	}
+	if len(finished) <= m.keep {
+		return
+	}
+	slices.SortFunc(finished, func(a, b *job) int { // newest first
+		if c := b.Finished.Compare(a.Finished); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	for _, j := range finished[m.keep:] {
+		if err := m.deleteLocked(j); err != nil {
+			m.log.Warn("retention: could not delete a job", "job", j.ID, "err", err)
+		}
+	}
+}
+
 // Resume queues an interrupted job again; it continues from its checkpoint when it has
 // one.
 func (m *Manager) Resume(id string) (api.Job, error) {
@@ -422,6 +495,9 @@ func (m *Manager) endLocked(j *job, state api.JobState, msg string) {
 	}
 	m.addEventLocked(j, api.JobEvent{Kind: api.EventEnd, State: state, Error: msg, Model: j.Model, TestAUC: j.TestAUC})
 	m.saveLocked(j)
+	if state != api.JobInterrupted {
+		m.pruneLocked()
+	}
 }
 
 // maxStepEvents bounds the step events of one job, so that its log (kept in memory and

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
+	"github.com/ganomaly-go/ganomaly-go/server/jobs"
 	"github.com/ganomaly-go/ganomaly-go/web"
 )
 
@@ -73,6 +74,7 @@ stays) and can be resumed from the Train page after the next start.`,
 	cmd.Flags().StringVar(&o.Device, "device", o.Device, "device of training jobs: auto, cpu, cuda or cuda:N")
 	cmd.Flags().StringVar(&o.Token, "token", o.Token, "bearer token that starting and cancelling training jobs need, at least 16 characters (default: $"+envToken+", which ps does not show, unlike this flag; else a random one, printed at start)")
 	cmd.Flags().BoolVar(&o.NoTraining, "no-training", false, "serve models only: no training jobs")
+	cmd.Flags().IntVar(&o.KeepJobs, "keep-jobs", jobs.DefaultKeepJobs, "finished training jobs kept with their checkpoints; older ones are deleted (their models stay); -1 keeps all")
 	cmd.Flags().DurationVar(&o.ReadTimeout, "read-timeout", 30*time.Second, "longest time to read a request, body included")
 	cmd.Flags().DurationVar(&o.WriteTimeout, "write-timeout", 2*time.Minute, "longest time to write an ordinary response (event streams and weights downloads get their own)")
 	cmd.Flags().IntVar(&o.MaxConnsPerClient, "max-conns-per-client", httpserver.DefaultMaxConnsPerClient, "open connections one IP address may hold; behind a proxy or a shared NAT every user counts as one client: raise it")

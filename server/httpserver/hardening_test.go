@@ -39,6 +39,24 @@ func listening(t *testing.T, s *Server) string {
 	return ln.Addr().String()
 }
 
+// postJob submits a job to a listening server, with the token, and returns it.
+func postJob(t *testing.T, base string, r api.JobRequest) api.Job {
+	t.Helper()
+	body, _ := json.Marshal(r)
+	req, _ := http.NewRequest(http.MethodPost, base+api.JobsPath, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", api.BearerToken(testToken))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var job api.Job
+	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&job) != nil {
+		t.Fatalf("POST %s: %s", api.JobsPath, resp.Status)
+	}
+	return job
+}
+
 // A client that sends its body one byte at a time is cut off after ReadTimeout,
 // with or without a token; before, it held the connection for as long as it liked.
 func TestSlowBodyIsCutOff(t *testing.T) {
@@ -90,21 +108,9 @@ func TestEventStreamOutlivesWriteTimeout(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close(context.Background()) })
 	base := "http://" + listening(t, s)
-	body, _ := json.Marshal(longerJob())
-	req, _ := http.NewRequest(http.MethodPost, base+api.JobsPath, strings.NewReader(string(body)))
-	req.Header.Set("Authorization", api.BearerToken(testToken))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var job api.Job
-	json.NewDecoder(resp.Body).Decode(&job)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST: %s", resp.Status)
-	}
+	job := postJob(t, base, longerJob())
 	start := time.Now()
-	resp, err = http.Get(base + api.JobEventsURL(job.ID))
+	resp, err := http.Get(base + api.JobEventsURL(job.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,16 +258,7 @@ func TestStreamsPerClient(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close(context.Background()) })
 	base := "http://" + listening(t, s)
-	body, _ := json.Marshal(longerJob())
-	req, _ := http.NewRequest(http.MethodPost, base+api.JobsPath, strings.NewReader(string(body)))
-	req.Header.Set("Authorization", api.BearerToken(testToken))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var job api.Job
-	json.NewDecoder(resp.Body).Decode(&job)
-	resp.Body.Close()
+	job := postJob(t, base, longerJob())
 	for i := range 3 {
 		resp, err := http.Get(base + api.JobEventsURL(job.ID))
 		if err != nil {

@@ -93,3 +93,30 @@ def weights_init(m):
     elif name.find("BatchNorm") != -1:
         m.weight.data.normal_(1.0, 0.02)
         m.bias.data.fill_(0)
+
+
+def train_step(netg, netd, opt_g, opt_d, x):
+    """One GANomaly training step exactly as server/train/step.go does it: G forward;
+    D on x and on x̂ detached; D's features of x̂ for the feature-matching term; G loss
+    1·adv + 50·L1 + 1·latent L2 and its Adam step; then D loss ½(BCE(D(x), 1) +
+    BCE(D(x̂), 0)) and its Adam step; D re-initialised when its loss falls below 1e-5.
+    Returns the five losses."""
+    xhat, z, zhat = netg(x)
+    pred_real, feat_real = netd(x)
+    pred_fake, _ = netd(xhat.detach())
+    feat_fake = netd.features(xhat)
+    adv = torch.mean((feat_real.detach() - feat_fake) ** 2)
+    con = nn.functional.l1_loss(xhat, x)
+    enc = torch.mean((zhat - z) ** 2)
+    err_g = adv * 1 + con * 50 + enc * 1
+    opt_g.zero_grad()
+    err_g.backward()
+    opt_g.step()
+    bce = nn.functional.binary_cross_entropy
+    err_d = 0.5 * (bce(pred_real, torch.ones_like(pred_real)) + bce(pred_fake, torch.zeros_like(pred_fake)))
+    opt_d.zero_grad()
+    err_d.backward()
+    opt_d.step()
+    if err_d.item() < 1e-5:
+        netd.apply(weights_init)
+    return {"adv": adv.item(), "con": con.item(), "enc": enc.item(), "g": err_g.item(), "d": err_d.item()}

@@ -17,9 +17,8 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 
-from ganomaly_torch import NetD, NetG, weights_init
+from ganomaly_torch import NetD, NetG, train_step, weights_init
 
 
 def step_fn(cfg, batch, seed=0):
@@ -31,29 +30,11 @@ def step_fn(cfg, batch, seed=0):
     netd.train()
     opt_g = torch.optim.Adam(netg.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(netd.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce, l1 = nn.BCELoss(), nn.L1Loss()
     s = cfg["image_size"]
     x = torch.rand(batch, cfg["channels"], s, s) * 2 - 1
 
     def step():
-        xhat, z, zhat = netg(x)
-        pred_real, feat_real = netd(x)
-        pred_fake, _ = netd(xhat.detach())
-        feat_fake = netd.features(xhat)
-        adv = torch.mean((feat_real.detach() - feat_fake) ** 2)
-        con = l1(xhat, x)
-        enc = torch.mean((zhat - z) ** 2)
-        err_g = adv * 1 + con * 50 + enc * 1
-        opt_g.zero_grad()
-        err_g.backward()
-        opt_g.step()
-        err_d = 0.5 * (bce(pred_real, torch.ones_like(pred_real)) + bce(pred_fake, torch.zeros_like(pred_fake)))
-        opt_d.zero_grad()
-        err_d.backward()
-        opt_d.step()
-        if err_d.item() < 1e-5:
-            netd.apply(weights_init)
-        return err_g.item()
+        return train_step(netg, netd, opt_g, opt_d, x)["g"]
 
     return step
 

@@ -19,11 +19,10 @@ import struct
 import sys
 
 import torch
-import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "peers"))
-from ganomaly_torch import NetD, NetG, weights_init  # noqa: E402
+from ganomaly_torch import NetD, NetG, train_step, weights_init  # noqa: E402
 
 CFG = {"image_size": 16, "channels": 1, "latent": 8, "width": 8, "extra_layers": 0}
 BATCH = 8
@@ -60,26 +59,10 @@ def main():
 
     opt_g = torch.optim.Adam(netg.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(netd.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce, l1 = nn.BCELoss(), nn.L1Loss()
-    xhat, z, zhat = netg(x)
-    pred_real, feat_real = netd(x)
-    pred_fake, _ = netd(xhat.detach())
-    feat_fake = netd.features(xhat)
-    adv = torch.mean((feat_real.detach() - feat_fake) ** 2)
-    con = l1(xhat, x)
-    enc = torch.mean((zhat - z) ** 2)
-    err_g = adv * 1 + con * 50 + enc * 1
-    opt_g.zero_grad()
-    err_g.backward()
-    opt_g.step()
-    err_d = 0.5 * (bce(pred_real, torch.ones_like(pred_real)) + bce(pred_fake, torch.zeros_like(pred_fake)))
-    opt_d.zero_grad()
-    err_d.backward()
-    opt_d.step()
+    losses = train_step(netg, netd, opt_g, opt_d, x)
 
     out.update(tensors_of("g_after.", netg))
     out.update(tensors_of("d_after.", netd))
-    losses = {"adv": adv.item(), "con": con.item(), "enc": enc.item(), "g": err_g.item(), "d": err_d.item()}
     meta = {"config": json.dumps(CFG), "batch": str(BATCH), "losses": json.dumps(losses),
             "torch": torch.__version__, "script": "server/train/testdata/make_step_fixture.py"}
     write_safetensors(os.path.join(HERE, "step_fixture.safetensors"), out, meta)

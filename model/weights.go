@@ -45,6 +45,21 @@ type Provenance struct {
 	Notes        string    `json:"notes,omitempty"`
 }
 
+// DescribeDataset names a provenance's data set in words for people: "MNIST digits",
+// "Fashion-MNIST clothes", "images of screws" (a folder), or "" when it is unknown.
+func DescribeDataset(dataset string) string {
+	switch dataset {
+	case "mnist":
+		return "MNIST digits"
+	case "fashion-mnist":
+		return "Fashion-MNIST clothes"
+	}
+	if d, ok := strings.CutPrefix(dataset, "folder:"); ok && d != "" {
+		return "images of " + d
+	}
+	return ""
+}
+
 // WeightsFile is the content of a weights file.
 type WeightsFile struct {
 	Config      Config

@@ -25,21 +25,14 @@ func TestStepMatchesPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfgJSON struct {
-		ImageSize   int `json:"image_size"`
-		Channels    int `json:"channels"`
-		Latent      int `json:"latent"`
-		Width       int `json:"width"`
-		ExtraLayers int `json:"extra_layers"`
-	}
+	var cfg model.Config // the script writes the same JSON names
 	var want Losses
-	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfgJSON); err != nil {
+	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal([]byte(f.Metadata["losses"]), &want); err != nil {
 		t.Fatal(err)
 	}
-	cfg := model.Config(cfgJSON)
 	byPrefix := func(prefix string) map[string][]float32 {
 		out := map[string][]float32{}
 		for _, tt := range f.Tensors {

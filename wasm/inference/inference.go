@@ -94,12 +94,7 @@ func scopeNote(img image.Image, cfg model.Config, dataset string) string {
 	if len(what) == 0 {
 		return ""
 	}
-	knows := map[string]string{"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST clothes"}[dataset]
-	if knows == "" {
-		if d, ok := strings.CutPrefix(dataset, "folder:"); ok {
-			knows = "images like those of " + d
-		}
-	}
+	knows := model.DescribeDataset(dataset)
 	note := strings.Join(what, " and ")
 	if knows != "" {
 		note += ": this model knows " + knows

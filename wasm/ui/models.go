@@ -3,10 +3,10 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
@@ -100,12 +100,7 @@ func describeConfig(m api.Model) string {
 // calls anomalous ("MNIST digits — 2 is the anomaly"); the file name when the
 // provenance says nothing more.
 func humanName(m api.Model) string {
-	data := map[string]string{"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST clothes"}[m.Dataset]
-	if data == "" {
-		if d, ok := strings.CutPrefix(m.Dataset, "folder:"); ok {
-			data = "images of " + d
-		}
-	}
+	data := model.DescribeDataset(m.Dataset)
 	switch {
 	case data != "" && m.AnomalyClass != "":
 		return data + " — " + m.AnomalyClass + " is the anomaly"

@@ -13,6 +13,9 @@ type Workspace struct {
 	pack  [][]float32 // one packed-B buffer per parallel part
 	packA [][]float32 // one packed-A buffer per parallel part (transposed A)
 	ints  []int       // the job's per-row and per-column index tables
+
+	// Gathered operands of the weight gradients (backward.go).
+	gradA, gradPatches []float32
 }
 
 // intBuf returns n ints of scratch (for a job's index tables).

@@ -102,7 +102,7 @@ check-purity:
 
 # The kernels and the generator in both builds: scalar (this Go) and SIMD (Go 1.27,
 # GOEXPERIMENT=simd), each against the naive references, natively and under js/wasm.
-SIMD_PKGS := ./model/kernel ./model
+SIMD_PKGS := ./model/kernel ./model ./model/learn
 # The vector kernels run at this machine's width and, narrowed, at 4 lanes (any SIMD
 # machine, older AVX2 ones among them) and 8 (where the CPU allows 256 bits).
 test-model:

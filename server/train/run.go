@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
 	"github.com/ganomaly-go/ganomaly-go/server/torch"
@@ -153,7 +154,7 @@ func (r *runner) run() (*Result, error) {
 	sessionStart, sessionSteps := time.Now(), 0
 	windowStart, windowImages := sessionStart, 0
 	for epoch := r.st.Epoch; epoch < o.Epochs && r.st.Iteration < total; epoch++ {
-		perm := rand.New(rand.NewPCG(uint64(o.Seed)+uint64(epoch), streamShuffle)).Perm(train.N)
+		perm := rand.New(rand.NewPCG(uint64(o.Seed)+uint64(epoch), learn.StreamShuffle)).Perm(train.N)
 		for it := 0; it < perEpoch && r.st.Iteration < total; it++ {
 			if err := r.ctx.Err(); err != nil {
 				hint := ""

@@ -2,36 +2,21 @@ package train
 
 import (
 	"context"
-	"math/rand/v2"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
 )
 
-// Losses are the terms of one training step, as floats.
-type Losses struct {
-	Adv float64 `json:"adv"` // feature matching, mean((f_D(x) − f_D(x̂))²)
-	Con float64 `json:"con"` // L1(x̂, x)
-	Enc float64 `json:"enc"` // mean((ẑ − z)²)
-	G   float64 `json:"g"`   // w_adv·Adv + w_con·Con + w_enc·Enc
-	D   float64 `json:"d"`   // 0.5·[BCE(D(x), 1) + BCE(D(x̂), 0)]
-}
-
-// dReinitBelow is the official threshold on D's loss under which D is re-initialised.
-const dReinitBelow = 1e-5
+// Losses are the terms of one training step: the pure-Go trainer's, so that both
+// trainers report alike.
+type Losses = learn.Losses
 
 // BCE and L1 reduce by the mean (at::Reduction::Mean).
 const reductionMean = 1
-
-// PCG stream words, one per use of Options.Seed, so that the draws do not overlap.
-const (
-	streamInit    = 0x696e6974 // "init": G and D's first weights
-	streamReinitD = 0x72656944 // "reiD": D's re-initialisations, one generator each
-	streamShuffle = 0x73687566 // "shuf": each epoch's batch order
-)
 
 // trainer holds the two networks and their optimisers on one device. Its methods
 // must run on the worker's locked thread.
@@ -50,10 +35,8 @@ type trainer struct {
 
 // newTrainer builds G and D with the DCGAN initialisation drawn from opts.Seed.
 func newTrainer(opts Options, device gotch.Device) (*trainer, error) {
-	rng := rand.New(rand.NewPCG(uint64(opts.Seed), streamInit))
 	cfg := opts.Config
-	gVals := model.InitTensors(cfg.Generator().Params(), rng)
-	dVals := model.InitTensors(cfg.Discriminator().Params(), rng)
+	gVals, dVals := learn.InitialWeights(cfg, opts.Seed)
 	t := &trainer{opts: opts, cfg: cfg, device: device}
 	var err error
 	if t.g, err = newGenerator(cfg, device, gVals); err != nil {
@@ -112,7 +95,7 @@ func (t *trainer) step(x []float32, n int) (l Losses, err error) {
 	t.optD.update(&sc)
 
 	l = Losses{Adv: scalar(&sc, adv), Con: scalar(&sc, con), Enc: scalar(&sc, enc), G: scalar(&sc, errG), D: scalar(&sc, errD)}
-	if l.D < dReinitBelow {
+	if l.D < learn.DReinitBelow {
 		if err := t.reinitD(); err != nil {
 			return l, err
 		}
@@ -128,9 +111,9 @@ func meanSquare(sc *scope, a, b *ts.Tensor) *ts.Tensor {
 
 // reinitD re-initialises D's weights (not its Adam state), as the official reinit_d.
 func (t *trainer) reinitD() error {
-	rng := rand.New(rand.NewPCG(uint64(t.opts.Seed)+uint64(t.dReinits), streamReinitD))
+	fresh := learn.ReinitD(t.cfg, t.opts.Seed, t.dReinits)
 	t.dReinits++
-	return t.d.reinit(model.InitTensors(t.cfg.Discriminator().Params(), rng))
+	return t.d.reinit(fresh)
 }
 
 // scored holds a network's per-image outputs over a set.

@@ -2,7 +2,9 @@ package train
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
 )
 
@@ -21,7 +24,7 @@ import (
 // show: Adam's first step moves every parameter by about ±lr (2e-4), far beyond the
 // tolerance.
 func TestStepMatchesPyTorch(t *testing.T) {
-	f, err := safetensors.ReadFile(filepath.Join("testdata", "step_fixture.safetensors"))
+	f, err := safetensors.ReadFile(filepath.Join("..", "..", "model", "learn", "testdata", "step_fixture.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,20 +56,8 @@ func TestStepMatchesPyTorch(t *testing.T) {
 	gAfter, dAfter := byPrefix("g_after."), byPrefix("d_after.")
 
 	onWorker(t, func() error {
-		opts := DefaultOptions()
-		opts.Config = cfg
-		tr := &trainer{opts: opts, cfg: cfg, device: gotch.CPU}
-		var err error
-		if tr.g, err = newGenerator(cfg, gotch.CPU, gBefore); err != nil {
-			return err
-		}
-		if tr.d, err = newDiscriminator(cfg, gotch.CPU, dBefore); err != nil {
-			return err
-		}
-		if tr.optG, err = newAdam(tr.g.trainable(), opts.LR, opts.Beta1, opts.Beta2); err != nil {
-			return err
-		}
-		if tr.optD, err = newAdam(tr.d.trainable(), opts.LR, opts.Beta1, opts.Beta2); err != nil {
+		tr, err := trainerFrom(cfg, gBefore, dBefore)
+		if err != nil {
 			return err
 		}
 		got, err := tr.step(x, n)
@@ -119,11 +110,94 @@ func compareAfterStep(t *testing.T, net string, got, want, before map[string][]f
 			moved = math.Max(moved, math.Abs(float64(w[i])-float64(before[name][i])))
 		}
 	}
-	t.Logf("%s after one step: max |gotch − PyTorch| %.3g (at %s); the step moved values by up to %.3g", net, worst, worstName, moved)
+	t.Logf("%s after one step: max |ours − reference| %.3g (at %s); the step moved values by up to %.3g", net, worst, worstName, moved)
 	if worst > stepTolerance {
-		t.Errorf("%s: %s differs from PyTorch's by %.3g after one step (tolerance %g)", net, worstName, worst, stepTolerance)
+		t.Errorf("%s: %s differs from the reference by %.3g after one step (tolerance %g)", net, worstName, worst, stepTolerance)
 	}
 	if moved < 10*stepTolerance {
 		t.Errorf("%s: the step moved nothing by more than %.3g: the comparison says nothing", net, moved)
 	}
+}
+
+// trainerFrom builds a gotch trainer on the CPU from given tensors of G and D, with
+// the default hyperparameters and fresh Adam states. It must run on a torch worker.
+func trainerFrom(cfg model.Config, g, d map[string][]float32) (*trainer, error) {
+	opts := DefaultOptions()
+	opts.Config = cfg
+	tr := &trainer{opts: opts, cfg: cfg, device: gotch.CPU}
+	var err error
+	if tr.g, err = newGenerator(cfg, gotch.CPU, g); err != nil {
+		return nil, err
+	}
+	if tr.d, err = newDiscriminator(cfg, gotch.CPU, d); err != nil {
+		return nil, err
+	}
+	if tr.optG, err = newAdam(tr.g.trainable(), opts.LR, opts.Beta1, opts.Beta2); err != nil {
+		return nil, err
+	}
+	if tr.optD, err = newAdam(tr.d.trainable(), opts.LR, opts.Beta1, opts.Beta2); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// TestPureGoStepMatchesGotch holds the pure-Go trainer (model/learn, which trains in
+// the browser) to this one, step by step: the same initial weights from the same
+// seed, the same batches, three steps of a configuration with colour, an extra layer
+// and a wider latent than the PyTorch fixture's. After each step the losses agree
+// and so do every parameter and running statistic of G and D.
+func TestPureGoStepMatchesGotch(t *testing.T) {
+	cfg := model.Config{ImageSize: 32, Channels: 3, Latent: 20, Width: 8, ExtraLayers: 1}
+	const seed, n, steps = 5, 8, 3
+	g0, d0 := learn.InitialWeights(cfg, seed)
+	pure, err := learn.NewTrainer(cfg, learn.DefaultHyper(), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	onWorker(t, func() error {
+		tr, err := trainerFrom(cfg, g0, d0)
+		if err != nil {
+			return err
+		}
+		gPrev, dPrev := g0, d0
+		for step := 1; step <= steps; step++ {
+			x := make([]float32, n*cfg.InputLen())
+			for i := range x {
+				x[i] = 2*rng.Float32() - 1
+			}
+			want, err := tr.step(x, n)
+			if err != nil {
+				return err
+			}
+			got, err := pure.Step(x, n)
+			if err != nil {
+				return err
+			}
+			t.Logf("step %d:", step)
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{{"adv", got.Adv, want.Adv}, {"con", got.Con, want.Con}, {"enc", got.Enc, want.Enc}, {"g", got.G, want.G}, {"d", got.D, want.D}} {
+				rel := math.Abs(c.got-c.want) / math.Abs(c.want)
+				t.Logf("loss %-3s pure Go %.7g, gotch %.7g (relative difference %.2g)", c.name, c.got, c.want, rel)
+				if !(rel <= 1e-4) {
+					t.Errorf("step %d, loss %s: pure Go %g, gotch %g", step, c.name, c.got, c.want)
+				}
+			}
+			gNow, err := tr.g.snapshot()
+			if err != nil {
+				return err
+			}
+			dNow, err := tr.d.snapshot()
+			if err != nil {
+				return err
+			}
+			st := pure.State()
+			compareAfterStep(t, fmt.Sprintf("step %d, G", step), st.G, gNow, gPrev)
+			compareAfterStep(t, fmt.Sprintf("step %d, D", step), st.D, dNow, dPrev)
+			gPrev, dPrev = gNow, dNow
+		}
+		return nil
+	})
 }

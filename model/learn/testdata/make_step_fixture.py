@@ -1,9 +1,10 @@
 """Makes step_fixture.safetensors: one GANomaly training step in PyTorch, for the Go test
-that holds server/train's gotch step to it (step_fixture_test.go).
+that holds the pure-Go step (model/learn) and server/train's gotch step to it (their
+step_fixture_test.go).
 
 Run once with Debian's PyTorch (apt-get install python3-torch); the test suite reads the
 committed file and needs no Python:
-    /usr/bin/python3 server/train/testdata/make_step_fixture.py
+    /usr/bin/python3 model/learn/testdata/make_step_fixture.py
 
 The networks are server/peers/ganomaly_torch.py's (the official layout and names, from
 shared/GANOMALY.md). The step is the one server/train/step.go does: G forward in train
@@ -21,7 +22,7 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "peers"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "server", "peers"))
 from ganomaly_torch import NetD, NetG, train_step, weights_init  # noqa: E402
 
 CFG = {"image_size": 16, "channels": 1, "latent": 8, "width": 8, "extra_layers": 0}
@@ -64,7 +65,7 @@ def main():
     out.update(tensors_of("g_after.", netg))
     out.update(tensors_of("d_after.", netd))
     meta = {"config": json.dumps(CFG), "batch": str(BATCH), "losses": json.dumps(losses),
-            "torch": torch.__version__, "script": "server/train/testdata/make_step_fixture.py"}
+            "torch": torch.__version__, "script": "model/learn/testdata/make_step_fixture.py"}
     write_safetensors(os.path.join(HERE, "step_fixture.safetensors"), out, meta)
     print("losses", losses)
 

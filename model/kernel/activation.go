@@ -43,10 +43,10 @@ func Activate(x []float32, act Activation) {
 			}
 		}
 	case LeakyReLU:
+		// Branch-free: on a layer's activations the sign is a coin toss, and a
+		// mispredicted branch per element cost more than the multiply.
 		for i, v := range x {
-			if v < 0 {
-				x[i] = v * LeakySlope
-			}
+			x[i] = v * leakyFactor(math.Float32bits(v))
 		}
 	case Tanh:
 		for i, v := range x {
@@ -65,4 +65,21 @@ func Activate(x []float32, act Activation) {
 // (e^x → +Inf gives 0, e^x → 0 gives 1).
 func sigmoid(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
+}
+
+const (
+	oneBits   = 0x3f800000 // math.Float32bits(1)
+	slopeBits = 0x3e4ccccd // math.Float32bits(LeakySlope)
+)
+
+// leakyFactor is LeakySlope for a float with its sign bit set (bits), else 1.
+func leakyFactor(bits uint32) float32 {
+	neg := uint32(int32(bits) >> 31)
+	return math.Float32frombits(oneBits ^ (oneBits^slopeBits)&neg)
+}
+
+// notPositive is all ones when the float with bits is ≤ 0 (either zero, or its sign
+// bit set), else 0.
+func notPositive(bits uint32) uint32 {
+	return uint32((int64(int32(bits)) - 1) >> 63)
 }

@@ -536,3 +536,17 @@ func TestActivateBackwardMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+func TestActivationBitConstants(t *testing.T) {
+	if math.Float32bits(1) != oneBits || math.Float32bits(LeakySlope) != slopeBits {
+		t.Fatal("oneBits or slopeBits is not the float it stands for")
+	}
+	for _, c := range []struct {
+		v    float32
+		want uint32
+	}{{1, 0}, {1e-45, 0}, {0, ^uint32(0)}, {float32(math.Copysign(0, -1)), ^uint32(0)}, {-1, ^uint32(0)}, {float32(math.Inf(-1)), ^uint32(0)}, {float32(math.Inf(1)), 0}} {
+		if got := notPositive(math.Float32bits(c.v)); got != c.want {
+			t.Errorf("notPositive(%g) = %#x, want %#x", c.v, got, c.want)
+		}
+	}
+}

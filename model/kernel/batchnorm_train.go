@@ -133,21 +133,14 @@ func ActivateBackward(dx, dy, y []float32, act Activation) {
 	switch act {
 	case Identity:
 		copy(dx, dy)
-	case ReLU:
+	case ReLU: // branch-free, as in Activate
 		for i, v := range y {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
+			dx[i] = math.Float32frombits(math.Float32bits(dy[i]) &^ notPositive(math.Float32bits(v)))
 		}
 	case LeakyReLU:
 		for i, v := range y {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = dy[i] * LeakySlope
-			}
+			m := notPositive(math.Float32bits(v))
+			dx[i] = dy[i] * math.Float32frombits(oneBits^(oneBits^slopeBits)&m)
 		}
 	case Tanh:
 		for i, v := range y {

@@ -214,6 +214,12 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // Apply. They are the trainer's own storage.
 func (t *Trainer) Grads() (g, d []float32) { return t.g.grads, t.d.grads }
 
+// Buffers returns G's and D's running statistics of batch norm (flat, in the order of
+// their parameters). Data-parallel trainers each update theirs from their own shard;
+// averaging them after each step keeps the trainers' models identical. They are the
+// trainer's own storage.
+func (t *Trainer) Buffers() (g, d []float32) { return t.g.buffers, t.d.buffers }
+
 // Apply takes G's and D's Adam steps with the gradients in Grads, then
 // re-initialises D when reinitD is set (see Step).
 func (t *Trainer) Apply(reinitD bool) error {

@@ -12,23 +12,16 @@ import (
 	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
 )
 
-// A checkpoint is a safetensors file holding everything a run needs to continue:
+// A checkpoint is the safetensors file of package model/learn (G, D, both Adam states
+// and the kept G, under official names; see [learn.EncodeCheckpoint]), which either
+// engine resumes, with in its metadata:
 //
-//	netg.<name>               G's parameters and running statistics (official names)
-//	netd.<name>               D's
-//	adam_g.exp_avg.<name>     G's Adam first moments; adam_g.exp_avg_sq.<name> second
-//	adam_d.exp_avg.<name>     D's, likewise
-//	best_netg.<name>          G as it was at the best epoch so far
-//
-// and in its metadata (strings, as safetensors requires):
-//
-//	format          "ganomaly-go/checkpoint"
-//	format_version  "1"
 //	options         JSON of Options
 //	state           JSON of runState: epochs finished, steps, Adam step counts, D
 //	                re-initialisations, the best epoch and its metric, the history
@@ -37,8 +30,8 @@ import (
 // seeded by (Options.Seed, epoch), and each D re-initialisation from (Options.Seed,
 // its rank), so a resumed run draws what the uninterrupted run would have.
 const (
-	CheckpointFormat        = "ganomaly-go/checkpoint"
-	CheckpointFormatVersion = 1
+	CheckpointFormat        = learn.CheckpointFormat
+	CheckpointFormatVersion = learn.CheckpointFormatVersion
 	// CheckpointName is the file's name inside Options.CheckpointDir.
 	CheckpointName = "checkpoint.safetensors"
 )
@@ -63,14 +56,10 @@ type runState struct {
 type checkpoint struct {
 	opts   Options
 	state  runState
-	g, d   map[string][]float32
+	engine learn.State // G, D and Adam: what either engine needs to continue
 	bestG  map[string][]float32
-	adamG  [2]map[string][]float32 // exp_avg, exp_avg_sq
-	adamD  [2]map[string][]float32
 	source string // path it was read from
 }
-
-var adamKeys = [2]string{"exp_avg", "exp_avg_sq"}
 
 func (c *checkpoint) file() (*safetensors.File, error) {
 	opts, err := json.Marshal(c.opts)
@@ -81,36 +70,9 @@ func (c *checkpoint) file() (*safetensors.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &safetensors.File{Metadata: map[string]string{
-		"format":         CheckpointFormat,
-		"format_version": strconv.Itoa(CheckpointFormatVersion),
-		"options":        string(opts),
-		"state":          string(state),
-	}}
-	add := func(prefix string, values map[string][]float32, params []model.Param) {
-		for _, p := range params {
-			f.Tensors = append(f.Tensors, safetensors.Tensor{Name: prefix + p.Name, Shape: p.Shape, Data: values[p.Name]})
-		}
-	}
-	gp, dp := c.opts.Config.Generator().Params(), c.opts.Config.Discriminator().Params()
-	add("netg.", c.g, gp)
-	add("netd.", c.d, dp)
-	add("best_netg.", c.bestG, gp)
-	for i, k := range adamKeys {
-		add("adam_g."+k+".", c.adamG[i], trainableParams(gp))
-		add("adam_d."+k+".", c.adamD[i], trainableParams(dp))
-	}
+	f := &safetensors.File{Metadata: map[string]string{"options": string(opts), "state": string(state)}}
+	learn.EncodeCheckpoint(f, c.opts.Config, c.engine, c.bestG)
 	return f, nil
-}
-
-func trainableParams(ps []model.Param) []model.Param {
-	var out []model.Param
-	for _, p := range ps {
-		if !p.Buffer {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // writeCheckpoint writes c into dir atomically.
@@ -173,42 +135,10 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err := c.opts.Config.Validate(); err != nil {
 		return nil, bad("%v", err)
 	}
-	byName := make(map[string]safetensors.Tensor, len(st.Tensors))
-	for _, t := range st.Tensors {
-		byName[t.Name] = t
+	if c.engine, c.bestG, err = learn.DecodeCheckpoint(st, c.opts.Config); err != nil {
+		return nil, bad("%v", err)
 	}
-	take := func(prefix string, params []model.Param) (map[string][]float32, error) {
-		out := make(map[string][]float32, len(params))
-		for _, p := range params {
-			t, ok := byName[prefix+p.Name]
-			if !ok {
-				return nil, bad("tensor %q missing", prefix+p.Name)
-			}
-			if len(t.Data) != shapeLen(p.Shape) {
-				return nil, bad("tensor %q has shape %v, want %v", t.Name, t.Shape, p.Shape)
-			}
-			out[p.Name] = t.Data
-		}
-		return out, nil
-	}
-	gp, dp := c.opts.Config.Generator().Params(), c.opts.Config.Discriminator().Params()
-	if c.g, err = take("netg.", gp); err != nil {
-		return nil, err
-	}
-	if c.d, err = take("netd.", dp); err != nil {
-		return nil, err
-	}
-	if c.bestG, err = take("best_netg.", gp); err != nil {
-		return nil, err
-	}
-	for i, k := range adamKeys {
-		if c.adamG[i], err = take("adam_g."+k+".", trainableParams(gp)); err != nil {
-			return nil, err
-		}
-		if c.adamD[i], err = take("adam_d."+k+".", trainableParams(dp)); err != nil {
-			return nil, err
-		}
-	}
+	c.engine.AdamGStep, c.engine.AdamDStep, c.engine.DReinits = c.state.AdamGStep, c.state.AdamDStep, c.state.DReinits
 	return c, nil
 }
 

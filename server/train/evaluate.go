@@ -7,7 +7,6 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
 )
 
 // EvalOptions choose the data a weights file is evaluated on.
@@ -19,7 +18,6 @@ type EvalOptions struct {
 	// BatchSize is the number of images per forward pass (any value scores the same:
 	// batch norm runs in eval mode).
 	BatchSize int
-	Device    string
 }
 
 // Evaluation is a weights file's report on a test split.
@@ -31,13 +29,11 @@ type Evaluation struct {
 	Labels []bool
 }
 
-// Evaluate scores the test split of o.Data with the weights file f, as the pure-Go
-// model would (eval-mode batch norm, one image independent of the others), on w.
-func Evaluate(ctx context.Context, w *torch.Worker, f *model.WeightsFile, o EvalOptions) (*Evaluation, error) {
+// Evaluate scores the test split of o.Data with the weights file f with the pure-Go
+// model, as the server and the browser score (eval-mode batch norm, one image
+// independent of the others), on every core. It needs no libtorch.
+func Evaluate(ctx context.Context, f *model.WeightsFile, o EvalOptions) (*Evaluation, error) {
 	if err := f.Config.Validate(); err != nil {
-		return nil, err
-	}
-	if err := ValidateDevice(o.Device); err != nil {
 		return nil, err
 	}
 	if o.BatchSize < 1 || o.BatchSize > MaxBatchSize {
@@ -52,25 +48,31 @@ func Evaluate(ctx context.Context, w *torch.Worker, f *model.WeightsFile, o Eval
 		return nil, fmt.Errorf("the test split has %d normal and %d anomalous images: evaluation needs both", normal, anomalous)
 	}
 	ev := &Evaluation{Dataset: split.Dataset, AnomalyClass: split.AnomalyClass, Labels: split.Test.Labels}
-	err = w.Do(func() error {
-		device, err := torch.SelectDevice(o.Device)
-		if err != nil {
-			return err
-		}
-		g, err := newGenerator(f.Config, device, f.Tensors)
-		if err != nil {
-			return err
-		}
-		t := &trainer{ctx: ctx, opts: Options{BatchSize: o.BatchSize}, cfg: f.Config, device: device, g: g}
-		s, err := t.score(split.Test, false, f.Calibration.Score)
-		if err != nil {
-			return err
-		}
-		ev.Scores = s.scores
-		return nil
-	})
+	g, err := model.NewGenerator(f.Config, f.Tensors)
 	if err != nil {
 		return nil, err
+	}
+	set, nz := split.Test, f.Config.Latent
+	indices := make([]int, 0, o.BatchSize)
+	var batch []float32
+	for start := 0; start < set.N; start += o.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := min(o.BatchSize, set.N-start)
+		indices = indices[:0]
+		for i := range n {
+			indices = append(indices, start+i)
+		}
+		batch = set.Batch(batch, indices)
+		z, _, zhat := g.Forward(batch, n)
+		for i := range n {
+			s := model.AnomalyScore(z[i*nz:(i+1)*nz], zhat[i*nz:(i+1)*nz], f.Calibration.Score)
+			if !finite(s) {
+				return nil, fmt.Errorf("test image %d scores %v: the weights give non-finite outputs", start+i, s)
+			}
+			ev.Scores = append(ev.Scores, s)
+		}
 	}
 	if ev.Report, err = metrics.Evaluate(ev.Scores, ev.Labels, f.Calibration.Threshold); err != nil {
 		return nil, err

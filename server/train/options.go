@@ -62,7 +62,11 @@ type Options struct {
 	// CalibrationQuantile is the quantile of validation normals' scores taken as the
 	// threshold in the honest protocol (0.95 flags about 5 % of normals).
 	CalibrationQuantile float64 `json:"calibration_quantile"`
-	// Device is "auto", "cpu", "cuda" or "cuda:N".
+	// Engine is what trains: EngineTorch (libtorch, the default) or EngineGo (pure Go,
+	// as in the browser). Both take the same steps (see EngineGo); a checkpoint of
+	// one resumes in the other.
+	Engine string `json:"engine,omitempty"`
+	// Device is "auto", "cpu", "cuda" or "cuda:N" (the Go engine: auto or cpu).
 	Device string `json:"device"`
 	// Seed drives weight initialisation, D re-initialisation and the order of batches.
 	// The data split has its own seed, Data.Seed.
@@ -96,6 +100,7 @@ func DefaultOptions() Options {
 		Protocol:            Honest,
 		Score:               model.ScoreMSE,
 		CalibrationQuantile: 0.95,
+		Engine:              EngineTorch,
 		Device:              "auto",
 		Seed:                0,
 		LogEvery:            10,
@@ -168,6 +173,8 @@ func (o Options) Validate() error {
 		bad("calibration quantile %v: use a value in (0, 1), e.g. 0.95 to flag about 5 %% of normal images", o.CalibrationQuantile)
 	}
 	if err := ValidateDevice(o.Device); err != nil {
+		errs = append(errs, err)
+	} else if err := validateEngine(o.Engine, o.Device); err != nil {
 		errs = append(errs, err)
 	}
 	if o.Resume && o.CheckpointDir == "" {

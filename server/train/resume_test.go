@@ -14,7 +14,6 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
 )
 
 // tiny is a run of a second or so per epoch: 16×16 MNIST, ngf 8, nz 16, 400 train
@@ -98,6 +97,41 @@ func TestResumeContinuesExactly(t *testing.T) {
 	}
 }
 
+// TestResumeAcrossEngines starts a run with libtorch and finishes it with the pure-Go
+// engine from libtorch's checkpoint (and the other way round): the checkpoint holds
+// all either needs, so the mixed run follows the uninterrupted one up to the float
+// rounding the engines differ by (measured: 6e-8 after this run's 24 steps).
+func TestResumeAcrossEngines(t *testing.T) {
+	ctx := context.Background()
+	for _, engines := range [][2]string{{EngineTorch, EngineGo}, {EngineGo, EngineTorch}} {
+		whole := tiny()
+		whole.Engine = engines[0]
+		resA, err := Run(ctx, whole, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := tiny()
+		first.Engine, first.Epochs, first.CheckpointDir = engines[0], 1, t.TempDir()
+		if _, err := Run(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+		second := first
+		second.Engine, second.Epochs, second.Resume = engines[1], 2, true
+		resB, err := Run(ctx, second, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := maxDiff(t, resA.Weights.Tensors, resB.Weights.Tensors)
+		t.Logf("%s for 2 epochs vs %s then %s: max weight difference %.3g; test AUC %.4f vs %.4f", engines[0], engines[0], engines[1], d, resA.Test.AUC, resB.Test.AUC)
+		if resB.Iterations != resA.Iterations || resB.BestEpoch != resA.BestEpoch {
+			t.Errorf("%s → %s: %d steps, best epoch %d; uninterrupted %d steps, best %d", engines[0], engines[1], resB.Iterations, resB.BestEpoch, resA.Iterations, resA.BestEpoch)
+		}
+		if d > 1e-4 {
+			t.Errorf("%s → %s: weights differ from the uninterrupted run's by %.3g", engines[0], engines[1], d)
+		}
+	}
+}
+
 // TestCancel stops a run between steps.
 func TestCancel(t *testing.T) {
 	o := tiny()
@@ -160,8 +194,9 @@ func TestPaperProtocol(t *testing.T) {
 		res.BestEpoch, res.Test.AUC, res.Exported.AUC)
 }
 
-// TestEvaluateMatchesRun evaluates the exported weights on the same split as training:
-// the honest run's final test report must come out again.
+// TestEvaluateMatchesRun evaluates the exported weights on the same split as training,
+// with the pure-Go model: the honest run's final test report (scored by libtorch) must
+// come out again, up to a few near-ties ranked the other way by float rounding.
 func TestEvaluateMatchesRun(t *testing.T) {
 	o := tiny()
 	o.Epochs = 1
@@ -169,13 +204,19 @@ func TestEvaluateMatchesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := torch.NewWorker()
-	defer w.Close()
-	ev, err := Evaluate(context.Background(), w, res.Weights, EvalOptions{Data: o.Data, BatchSize: 50, Device: "cpu"})
+	ev, err := Evaluate(context.Background(), res.Weights, EvalOptions{Data: o.Data, BatchSize: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(ev.Report.AUC-res.Test.AUC) > 1e-6 || ev.Report.Threshold != res.Test.Threshold {
+	normal, anomalous := 0, 0
+	for _, l := range ev.Labels {
+		if l {
+			anomalous++
+		} else {
+			normal++
+		}
+	}
+	if tol := 3 / float64(normal*anomalous); math.Abs(ev.Report.AUC-res.Test.AUC) > tol || ev.Report.Threshold != res.Test.Threshold {
 		t.Errorf("Evaluate: AUC %v threshold %v; the run reported AUC %v threshold %v", ev.Report.AUC, ev.Report.Threshold, res.Test.AUC, res.Test.Threshold)
 	}
 }

@@ -79,13 +79,11 @@ func runOn(ctx context.Context, w *torch.Worker, opts Options, events func(Event
 	if err := checkSplit(split, opts); err != nil {
 		return nil, err
 	}
-	var res *Result
-	err = w.Do(func() error {
-		var err error
-		res, err = (&runner{ctx: ctx, opts: opts, split: split, events: events}).run()
-		return err
-	})
-	return res, err
+	eng, err := newEngine(opts, w)
+	if err != nil {
+		return nil, err
+	}
+	return (&runner{ctx: ctx, opts: opts, split: split, events: events, eng: eng}).run()
 }
 
 func checkSplit(s *data.Split, o Options) error {
@@ -114,9 +112,10 @@ type runner struct {
 	opts   Options
 	split  *data.Split
 	events func(Event)
-	t      *trainer
+	eng    engine
 	st     runState
 	bestG  map[string][]float32
+	batch  []float32 // the batch being stepped or scored
 }
 
 func (r *runner) emit(e Event) {
@@ -126,14 +125,6 @@ func (r *runner) emit(e Event) {
 
 func (r *runner) run() (*Result, error) {
 	o := r.opts
-	device, err := torch.SelectDevice(o.Device)
-	if err != nil {
-		return nil, err
-	}
-	if r.t, err = newTrainer(o, device); err != nil {
-		return nil, err
-	}
-	r.t.ctx = r.ctx
 	if o.Resume {
 		if err := r.restore(); err != nil {
 			return nil, err
@@ -149,7 +140,7 @@ func (r *runner) run() (*Result, error) {
 	r.emit(Event{Kind: EventStart, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
 		Message: fmt.Sprintf("%s, anomaly %s: %d train, %d validation, %d test images (%d normal, %d anomalous); %d steps of %d per epoch on %s",
 			r.split.Dataset, r.split.AnomalyClass, train.N, setLen(r.split.Validation), r.split.Test.N, testNormal, testAnomalous,
-			perEpoch, o.BatchSize, deviceName(device))})
+			perEpoch, o.BatchSize, r.eng.describe())})
 
 	sessionStart, sessionSteps := time.Now(), 0
 	windowStart, windowImages := sessionStart, 0
@@ -163,8 +154,8 @@ func (r *runner) run() (*Result, error) {
 				}
 				return nil, fmt.Errorf("training stopped at step %d of %d%s: %w", r.st.Iteration, total, hint, err)
 			}
-			r.t.batchBuf = train.Batch(r.t.batchBuf, perm[it*o.BatchSize:(it+1)*o.BatchSize])
-			losses, err := r.t.step(r.t.batchBuf, o.BatchSize)
+			r.batch = train.Batch(r.batch, perm[it*o.BatchSize:(it+1)*o.BatchSize])
+			losses, err := r.eng.step(r.batch, o.BatchSize)
 			if err != nil {
 				return nil, fmt.Errorf("step %d: %w", r.st.Iteration+1, err)
 			}
@@ -194,6 +185,54 @@ func (r *runner) run() (*Result, error) {
 	return r.finish(total)
 }
 
+// scored holds a network's per-image outputs over a set.
+type scored struct {
+	scores []float64 // raw anomaly scores A(x)
+	recon  []float64 // mean |x̂ − x| per image
+	z      []float32 // latent codes, n×nz, when kept
+}
+
+// score runs G over set in batches of the batch size, in order. train selects batch
+// norm's mode: false (eval, running statistics) is how the exported model scores;
+// true is the official test pass (batch statistics, and running statistics updated by
+// the test batches). keepZ keeps every image's z, for the model card's map.
+func (r *runner) score(set *data.Set, train, keepZ bool) (out scored, err error) {
+	b := r.opts.BatchSize
+	nz := r.opts.Config.Latent
+	l := set.ImageLen()
+	indices := make([]int, 0, b)
+	for start := 0; start < set.N; start += b {
+		if err := r.ctx.Err(); err != nil {
+			return out, err
+		}
+		n := min(b, set.N-start)
+		indices = indices[:0]
+		for i := range n {
+			indices = append(indices, start+i)
+		}
+		r.batch = set.Batch(r.batch, indices)
+		z, xhat, zhat, err := r.eng.forward(r.batch, n, train)
+		if err != nil {
+			return out, err
+		}
+		if keepZ {
+			out.z = append(out.z, z[:n*nz]...)
+		}
+		for i := range n {
+			out.scores = append(out.scores, model.AnomalyScore(z[i*nz:(i+1)*nz], zhat[i*nz:(i+1)*nz], r.opts.Score))
+			out.recon = append(out.recon, meanAbsDiff(xhat[i*l:(i+1)*l], r.batch[i*l:(i+1)*l]))
+		}
+	}
+	return out, nil
+}
+
+func engineName(e string) string {
+	if e == "" {
+		return EngineTorch
+	}
+	return e
+}
+
 func deviceName(d gotch.Device) string {
 	if d.IsCuda() {
 		return fmt.Sprintf("cuda:%d", d.Value)
@@ -210,26 +249,9 @@ func (r *runner) restore() error {
 	if err := c.compatible(r.opts); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	t := r.t
-	if err := t.g.load(c.g); err != nil {
-		return err
-	}
-	if err := t.d.load(c.d); err != nil {
-		return err
-	}
-	err = func() (err error) {
-		defer catch(&err)
-		var sc scope
-		defer sc.drop()
-		if err := t.optG.restore(&sc, c.state.AdamGStep, c.adamG[0], c.adamG[1]); err != nil {
-			return err
-		}
-		return t.optD.restore(&sc, c.state.AdamDStep, c.adamD[0], c.adamD[1])
-	}()
-	if err != nil {
+	if err := r.eng.restore(c.engine); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	t.dReinits = c.state.DReinits
 	r.st, r.bestG = c.state, c.bestG
 	return nil
 }
@@ -237,7 +259,7 @@ func (r *runner) restore() error {
 // endEpoch measures the epoch's model by the protocol, keeps it when it is the best so
 // far, checkpoints, and emits the "epoch" event.
 func (r *runner) endEpoch(epoch, total int) error {
-	o, t := r.opts, r.t
+	o := r.opts
 	ev := Event{Kind: EventEpoch, Epoch: epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total}
 	better := false
 	switch o.Protocol {
@@ -252,7 +274,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 		// unseen normal images. So the epoch with the lowest mean validation L1 is kept
 		// (eval-mode batch norm, as the exported model runs); the mean score is
 		// reported beside it.
-		s, err := t.score(r.split.Validation, false, o.Score)
+		s, err := r.score(r.split.Validation, false, false)
 		if err != nil {
 			return fmt.Errorf("epoch %d validation: %w", epoch, err)
 		}
@@ -262,7 +284,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 			r.st.BestMetric = ev.ValLoss
 		}
 	case Paper:
-		s, err := t.score(r.split.Test, true, o.Score)
+		s, err := r.score(r.split.Test, true, false)
 		if err != nil {
 			return fmt.Errorf("epoch %d test: %w", epoch, err)
 		}
@@ -278,14 +300,13 @@ func (r *runner) endEpoch(epoch, total int) error {
 		}
 	}
 	if better {
-		g, err := t.g.snapshot()
+		g, err := r.eng.generator()
 		if err != nil {
 			return err
 		}
 		r.bestG, r.st.BestEpoch, ev.Best = g, epoch, true
 	}
 	r.st.Epoch = epoch
-	r.st.AdamGStep, r.st.AdamDStep, r.st.DReinits = t.optG.step, t.optD.step, t.dReinits
 	ev.Protocol, ev.Label = o.Protocol, labelOf(o.Protocol)
 	ev.Time = time.Now()
 	r.st.History = append(r.st.History, ev)
@@ -299,27 +320,12 @@ func (r *runner) endEpoch(epoch, total int) error {
 }
 
 func (r *runner) checkpoint() error {
-	t := r.t
-	c := &checkpoint{opts: r.opts, state: r.st, bestG: r.bestG}
-	var err error
-	if c.g, err = t.g.snapshot(); err != nil {
-		return err
-	}
-	if c.d, err = t.d.snapshot(); err != nil {
-		return err
-	}
-	err = func() (err error) {
-		defer catch(&err)
-		var sc scope
-		defer sc.drop()
-		c.adamG[0], c.adamG[1] = t.optG.state(&sc)
-		c.adamD[0], c.adamD[1] = t.optD.state(&sc)
-		return nil
-	}()
+	st, err := r.eng.state()
 	if err != nil {
 		return err
 	}
-	return writeCheckpoint(r.opts.CheckpointDir, c)
+	r.st.AdamGStep, r.st.AdamDStep, r.st.DReinits = st.AdamGStep, st.AdamDStep, st.DReinits
+	return writeCheckpoint(r.opts.CheckpointDir, &checkpoint{opts: r.opts, state: r.st, bestG: r.bestG, engine: st})
 }
 
 // minMaxScale is the official score normalisation: (s − min)/(max − min) over the
@@ -340,8 +346,8 @@ func minMaxScale(s []float64) []float64 {
 
 // finish scores the kept model, calibrates it, and exports it.
 func (r *runner) finish(total int) (*Result, error) {
-	o, t, split := r.opts, r.t, r.split
-	if err := t.g.load(r.bestG); err != nil {
+	o, split := r.opts, r.split
+	if err := r.eng.loadGenerator(r.bestG); err != nil {
 		return nil, err
 	}
 	res := &Result{
@@ -353,7 +359,7 @@ func (r *runner) finish(total int) (*Result, error) {
 	var cal model.Calibration
 	switch o.Protocol {
 	case Honest:
-		v, err := t.score(split.Validation, false, o.Score)
+		v, err := r.score(split.Validation, false, false)
 		if err != nil {
 			return nil, err
 		}
@@ -361,7 +367,7 @@ func (r *runner) finish(total int) (*Result, error) {
 			return nil, err
 		}
 		cal.Method = fmt.Sprintf("honest protocol: %d validation normals held out from training (eval-mode batch norm); min and max map to 0 and 1, threshold at their %g quantile", len(v.scores), o.CalibrationQuantile)
-		s, err := t.scoreLatent(split.Test, o.Score)
+		s, err := r.score(split.Test, false, true)
 		if err != nil {
 			return nil, err
 		}
@@ -373,7 +379,7 @@ func (r *runner) finish(total int) (*Result, error) {
 		res.Test, res.Scores = *r.st.BestReport, r.st.BestScores
 		// The exported model scores one image at a time, in eval mode: calibrate it the
 		// official way (min–max over the test set, threshold 0.20) on its own scores.
-		s, err := t.scoreLatent(split.Test, o.Score)
+		s, err := r.score(split.Test, false, true)
 		if err != nil {
 			return nil, err
 		}
@@ -427,7 +433,7 @@ func provenance(o Options, split *data.Split, res *Result) model.Provenance {
 		Seed:         o.Seed,
 		TestAUC:      res.Test.AUC,
 		Created:      time.Now().UTC().Truncate(time.Second),
-		Trainer:      TrainerVersion,
+		Trainer:      TrainerVersion + ", " + engineName(o.Engine) + " engine",
 		Notes:        notes,
 	}
 }

@@ -1,14 +1,12 @@
 package train
 
 import (
-	"context"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
-	"github.com/ganomaly-go/ganomaly-go/server/data"
 )
 
 // Losses are the terms of one training step: the pure-Go trainer's, so that both
@@ -21,7 +19,6 @@ const reductionMean = 1
 // trainer holds the two networks and their optimisers on one device. Its methods
 // must run on the worker's locked thread.
 type trainer struct {
-	ctx      context.Context // checked between batches when scoring; may be nil
 	opts     Options
 	cfg      model.Config
 	device   gotch.Device
@@ -30,7 +27,6 @@ type trainer struct {
 	optG     *adam
 	optD     *adam
 	dReinits int // times D was re-initialised, which seeds the next re-initialisation
-	batchBuf []float32
 }
 
 // newTrainer builds G and D with the DCGAN initialisation drawn from opts.Seed.
@@ -116,61 +112,62 @@ func (t *trainer) reinitD() error {
 	return t.d.reinit(fresh)
 }
 
-// scored holds a network's per-image outputs over a set.
-type scored struct {
-	scores []float64 // raw anomaly scores A(x)
-	recon  []float64 // mean |x̂ − x| per image
-	z      []float32 // latent codes, n×nz, only from scoreLatent
-}
-
-// score runs G over set in batches of the batch size, in order, without gradients.
-// train selects batch norm's mode: false (eval, running statistics) is how the
-// exported model scores; true is the official test pass (batch statistics, and
-// running statistics updated by the test batches).
-func (t *trainer) score(set *data.Set, train bool, kind model.ScoreKind) (scored, error) {
-	return t.scoreKeeping(set, train, kind, false)
-}
-
-// scoreLatent is score that also keeps every image's z, for the model card's map.
-func (t *trainer) scoreLatent(set *data.Set, kind model.ScoreKind) (scored, error) {
-	return t.scoreKeeping(set, false, kind, true)
-}
-
-func (t *trainer) scoreKeeping(set *data.Set, train bool, kind model.ScoreKind, keepZ bool) (out scored, err error) {
+// forward runs G without gradients on n images x and copies z, x̂ and ẑ out. train
+// selects batch norm's mode (see engine.forward).
+func (t *trainer) forward(x []float32, n int, train bool) (z, xhat, zhat []float32, err error) {
 	defer catch(&err)
-	b := t.opts.BatchSize
-	nz := t.cfg.Latent
-	l := set.ImageLen()
-	indices := make([]int, 0, b)
 	noGrad(func() {
-		for start := 0; start < set.N; start += b {
-			if t.ctx != nil && t.ctx.Err() != nil {
-				err = t.ctx.Err()
-				return
-			}
-			n := min(b, set.N-start)
-			indices = indices[:0]
-			for i := range n {
-				indices = append(indices, start+i)
-			}
-			t.batchBuf = set.Batch(t.batchBuf, indices)
-			func() {
-				var sc scope
-				defer sc.drop()
-				x := fromSlice(&sc, t.batchBuf, t.inputShape(n), t.device)
-				z, xhat, zhat := t.g.forward(&sc, x, train)
-				zv, xv, zhv := values(&sc, z), values(&sc, xhat), values(&sc, zhat)
-				if keepZ {
-					out.z = append(out.z, zv[:n*nz]...)
-				}
-				for i := range n {
-					out.scores = append(out.scores, model.AnomalyScore(zv[i*nz:(i+1)*nz], zhv[i*nz:(i+1)*nz], kind))
-					out.recon = append(out.recon, meanAbsDiff(xv[i*l:(i+1)*l], t.batchBuf[i*l:(i+1)*l]))
-				}
-			}()
-		}
+		var sc scope
+		defer sc.drop()
+		input := fromSlice(&sc, x, t.inputShape(n), t.device)
+		zt, xt, zht := t.g.forward(&sc, input, train)
+		z, xhat, zhat = values(&sc, zt), values(&sc, xt), values(&sc, zht)
 	})
-	return out, err
+	return z, xhat, zhat, err
+}
+
+// state copies G, D and both Adam states out.
+func (t *trainer) state() (s learn.State, err error) {
+	if s.G, err = t.g.snapshot(); err != nil {
+		return s, err
+	}
+	if s.D, err = t.d.snapshot(); err != nil {
+		return s, err
+	}
+	err = func() (err error) {
+		defer catch(&err)
+		var sc scope
+		defer sc.drop()
+		s.AdamG[0], s.AdamG[1] = t.optG.state(&sc)
+		s.AdamD[0], s.AdamD[1] = t.optD.state(&sc)
+		return nil
+	}()
+	s.AdamGStep, s.AdamDStep, s.DReinits = t.optG.step, t.optD.step, t.dReinits
+	return s, err
+}
+
+// restore overwrites G, D and both Adam states with s.
+func (t *trainer) restore(s learn.State) error {
+	if err := t.g.load(s.G); err != nil {
+		return err
+	}
+	if err := t.d.load(s.D); err != nil {
+		return err
+	}
+	err := func() (err error) {
+		defer catch(&err)
+		var sc scope
+		defer sc.drop()
+		if err := t.optG.restore(&sc, s.AdamGStep, s.AdamG[0], s.AdamG[1]); err != nil {
+			return err
+		}
+		return t.optD.restore(&sc, s.AdamDStep, s.AdamD[0], s.AdamD[1])
+	}()
+	if err != nil {
+		return err
+	}
+	t.dReinits = s.DReinits
+	return nil
 }
 
 func meanAbsDiff(a, b []float32) float64 {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/server/data"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
 	"github.com/ganomaly-go/ganomaly-go/server/train"
 )
 
@@ -23,7 +22,6 @@ func newEvalCmd() *cobra.Command {
 		dataSeed      int64
 		maxTest       int
 		batch         int
-		device        string
 		sweep, asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -46,14 +44,9 @@ e.g. ganomaly eval --sweep runs/mnist-*-20261124-*.safetensors`,
 			if batch < 1 || batch > train.MaxBatchSize {
 				return fmt.Errorf("--batch-size %d: use 1 to %d", batch, train.MaxBatchSize)
 			}
-			if err := train.ValidateDevice(device); err != nil {
-				return err
-			}
 			if len(files) > 1 && fl.Changed("class") {
 				return errors.New("--class applies to one file; with several, each is evaluated on the class in its provenance")
 			}
-			w := torch.NewWorker()
-			defer w.Close()
 			out := cmd.OutOrStdout()
 			var rows []sweepRow
 			for _, path := range files {
@@ -65,7 +58,7 @@ e.g. ganomaly eval --sweep runs/mnist-*-20261124-*.safetensors`,
 				if err != nil {
 					return err
 				}
-				ev, err := train.Evaluate(cmd.Context(), w, f, train.EvalOptions{Data: do, BatchSize: batch, Device: device})
+				ev, err := train.Evaluate(cmd.Context(), f, train.EvalOptions{Data: do, BatchSize: batch})
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
@@ -95,7 +88,6 @@ e.g. ganomaly eval --sweep runs/mnist-*-20261124-*.safetensors`,
 	fl.Int64Var(&dataSeed, "data-seed", 0, "seed of the data split (default: the model card's, else the provenance seed)")
 	fl.IntVar(&maxTest, "max-test", 0, "use at most this many test images (default: the model card's limit; 0: all)")
 	fl.IntVar(&batch, "batch-size", 256, "images per forward pass (does not change the scores)")
-	fl.StringVar(&device, "device", "auto", "auto, cpu, cuda or cuda:N")
 	fl.BoolVar(&sweep, "sweep", false, "print one table row per file instead of a report per file")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object per file")
 	return cmd

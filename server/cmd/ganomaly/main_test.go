@@ -175,7 +175,7 @@ func TestTrainEvalExport(t *testing.T) {
 		t.Fatalf("model card: %v %s", err, b)
 	}
 
-	out, _, err = run(t, "eval", "--json", "--device", "cpu", weights)
+	out, _, err = run(t, "eval", "--json", weights)
 	if err != nil {
 		t.Fatal(err)
 	}

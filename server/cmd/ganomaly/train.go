@@ -33,7 +33,7 @@ func newTrainCmd() *cobra.Command {
 	o := &f.opts
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "Train a model on normal images (libtorch) and write its weights and model card",
+		Short: "Train a model on normal images (libtorch or pure Go) and write its weights and model card",
 		Long: `Train GANomaly on the normal images of a data set, with one class held out as the
 anomaly, and write a weights file (default runs/<dataset>-<class>-<date>.safetensors)
 and its model card (the same name with .json): the test report, the ROC curve and the
@@ -87,7 +87,8 @@ metrics (for a quick table: --epochs 1 --width 16 --max-train 6000).`,
 	fl.StringVar(&o.Protocol, "protocol", o.Protocol, `"honest" or "paper" (see above)`)
 	fl.StringVar(&f.score, "score", string(o.Score), `anomaly score: "mse" (official: mean of (z−ẑ)²) or "l1" (paper: Σ|z−ẑ|)`)
 	fl.Float64Var(&o.CalibrationQuantile, "calibration-quantile", o.CalibrationQuantile, "threshold at this quantile of validation normals' scores (honest protocol)")
-	fl.StringVar(&o.Device, "device", o.Device, "auto, cpu, cuda or cuda:N")
+	fl.StringVar(&o.Engine, "engine", o.Engine, `what trains: "libtorch" (CPU or CUDA) or "go" (pure Go, the browser's trainer; CPU, every core)`)
+	fl.StringVar(&o.Device, "device", o.Device, "auto, cpu, cuda or cuda:N (the go engine: auto or cpu)")
 	fl.Int64Var(&o.Seed, "seed", o.Seed, "seed of the initialisation and batch order (default 0)")
 	fl.StringVar(&o.CheckpointDir, "checkpoint-dir", "", "write checkpoint.safetensors here after every epoch (a subfolder per class with --classes)")
 	fl.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint in --checkpoint-dir after its last finished epoch")

@@ -164,16 +164,23 @@ bench-wasm:
 	@echo "SIMD build ($(SIMD_GO), GOEXPERIMENT=simd):"
 	$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='GeneratorForward' ./model
 
-# Our gotch step, then PyTorch's step of the same model on the same libtorch (Debian's
-# python3-torch, server/peers/torch_train_step.py), back to back, and the ratio. Both
-# with OpenBLAS on one thread beside libtorch's own two: left to itself OpenBLAS starts
-# threads of its own, and PyTorch's step then varied from 64 ms to 1.2 s on 2 cores
-# (ours does not change either way).
+# The training step four ways, back to back, and the ratios: our gotch step, the
+# pure-Go step (model/learn, SIMD build) natively on every core and on one, the pure-Go
+# step under WebAssembly on one thread (as one browser worker runs it), and PyTorch's
+# step of the same model on the same libtorch (Debian's python3-torch,
+# server/peers/torch_train_step.py). OpenBLAS on one thread beside libtorch's own two:
+# left to itself OpenBLAS starts threads of its own, and PyTorch's step then varied
+# from 64 ms to 1.2 s on 2 cores (ours does not change either way).
 TRAIN_BENCH_ENV := OPENBLAS_NUM_THREADS=1
 bench-train: gotch torch
 	@mkdir -p .build/bench
-	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train | tee .build/bench/train-go.txt
-	$(TRAIN_BENCH_ENV) /usr/bin/python3 server/peers/torch_train_step.py --compare .build/bench/train-go.txt
+	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train | tee .build/bench/train-gotch.txt
+	$(SIMD_ENV) $(GO) test -run='^$$' -bench='Step' -benchtime=10x ./model/learn | tee .build/bench/train-go.txt
+	$(SIMD_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=10x -cpu 1 ./model/learn | tee .build/bench/train-go1.txt
+	$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=5x ./model/learn | tee .build/bench/train-wasm.txt
+	$(TRAIN_BENCH_ENV) /usr/bin/python3 server/peers/torch_train_step.py --compare gotch=.build/bench/train-gotch.txt \
+		--compare "pure Go=.build/bench/train-go.txt" --compare "pure Go, 1 thread=.build/bench/train-go1.txt" \
+		--compare "pure Go wasm, 1 thread=.build/bench/train-wasm.txt"
 
 ## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
 # One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints

@@ -52,34 +52,47 @@ def time_steps(width, batch, steps, threads):
     return 1e3 * statistics.median(times), 1e3 * min(times), 1e3 * max(times)
 
 
-GO_LINE = re.compile(r"BenchmarkTrainStep/Batch(\d+)_32x32_nc1_ngf(\d+)\S*\s+\d+\s+.*?([\d.]+) ms/iter")
+GO_LINE = re.compile(r"Benchmark(?:TrainStep|Step)/Batch(\d+)_32x32_nc1_ngf(\d+)\S*\s+\d+\s+.*?([\d.]+) ms/iter")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--compare", help="output of go test -bench TrainStep ./server/train, to print beside ours")
+    ap.add_argument("--compare", action="append", default=[], metavar="LABEL=FILE",
+                    help="output of a Go step benchmark (server/train TrainStep, model/learn Step) to print beside ours; repeatable")
     ap.add_argument("--widths", default="16,64")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (the Go benchmark uses libtorch's default: every core)")
     a = ap.parse_args()
-    ours = {}
-    if a.compare:
-        for line in open(a.compare):
+    ours = []  # (label, {(batch, width): ms})
+    for spec in a.compare:
+        label, _, path = spec.partition("=")
+        times = {}
+        for line in open(path):
             m = GO_LINE.search(line)
             if m:
-                ours[(int(m.group(1)), int(m.group(2)))] = float(m.group(3))
-        if not ours:
-            sys.exit(f"no BenchmarkTrainStep lines in {a.compare}")
-    print(f"\nGANomaly training step, batch {a.batch}, 32x32 grey, nz 100, {a.threads} threads; PyTorch {torch.__version__}, median of {a.steps} steps")
-    print(f"{'width':>5}  {'PyTorch ms':>10}  {'(min-max)':>15}  {'gotch ms':>8}  {'gotch / PyTorch':>15}")
+                times[(int(m.group(1)), int(m.group(2)))] = float(m.group(3))
+        if not times:
+            sys.exit(f"no step benchmark lines in {path}")
+        ours.append((label, times))
+    print(f"\nGANomaly training step, batch {a.batch}, 32x32 grey, nz 100; PyTorch {torch.__version__} on {a.threads} threads, median of {a.steps} steps")
+    head = f"{'width':>5}  {'PyTorch ms':>10}  {'(min-max)':>15}"
+    for label, _ in ours:
+        head += f"  {label + ' ms':>{max(12, len(label) + 3)}}  {'/ PyTorch':>9}"
+    print(head)
     for w in [int(v) for v in a.widths.split(",")]:
         med, lo, hi = time_steps(w, a.batch, a.steps, a.threads)
-        go = ours.get((a.batch, w))
-        ratio = f"{go / med:.2f}x" if go else "-"
-        gos = f"{go:.1f}" if go else "-"
-        print(f"{w:>5}  {med:>10.1f}  {f'({lo:.1f}-{hi:.1f})':>15}  {gos:>8}  {ratio:>15}")
-    print("gotch / PyTorch: our step's time over PyTorch's (the target is at most 1.1x).")
+        row = f"{w:>5}  {med:>10.1f}  {f'({lo:.1f}-{hi:.1f})':>15}"
+        for label, times in ours:
+            go = times.get((a.batch, w))
+            row += f"  {(f'{go:.1f}' if go else '-'):>{max(12, len(label) + 3)}}  {(f'{go / med:.2f}x' if go else '-'):>9}"
+        print(row)
+    print("x / PyTorch: a step's time over PyTorch's (the target for gotch is at most 1.1x).")
+    byLabel = dict(ours)
+    native, wasm = byLabel.get("pure Go, 1 thread"), byLabel.get("pure Go wasm, 1 thread")
+    if native and wasm:
+        for key in sorted(set(native) & set(wasm)):
+            print(f"width {key[1]}: the wasm step takes {wasm[key] / native[key]:.2f}x the native pure-Go step, one thread each (target: at most 3x)")
 
 
 if __name__ == "__main__":

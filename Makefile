@@ -45,12 +45,17 @@ build: gotch web
 # with the SIMD kernels and, for browsers without WebAssembly SIMD, the scalar ones;
 # each precompressed for the server. Both run on
 # go-app's wasm_exec.js, which the e2e tests check with both toolchains' programs.
-web:
+web: web/data/mnist-pack.gz
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./wasm
 	$(SIMD_WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/worker.wasm ./wasm/worker
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o web/worker-scalar.wasm ./wasm/worker
 	gzip -9kf web/app.wasm web/worker.wasm web/worker-scalar.wasm
 	@ls -l web/app.wasm.gz web/worker.wasm.gz web/worker-scalar.wasm.gz | awk '{printf "%s %.2f MB gzipped\n", $$9, $$5/1e6}'
+
+# The MNIST sample the browser trains on offline (model/data's pack: 700 + 150 digits
+# of each class, 1.4 MB), from the idx files of the GoMNIST module.
+web/data/mnist-pack.gz: model/data/pack.go
+	$(GO) run ./server/cmd/mnistpack -o $@
 
 # libtorch from Debian (with OpenBLAS, about 3x faster training than the reference
 # BLAS), then a copy of gotch prepared for it (see server/cmd/gotchprep) and a
@@ -105,8 +110,8 @@ check-purity:
 SIMD_PKGS := ./model/kernel ./model ./model/learn
 # The vector kernels run at this machine's width and, narrowed, at 4 lanes (any SIMD
 # machine, older AVX2 ones among them) and 8 (where the CPU allows 256 bits).
-test-model:
-	$(GO) test ./model/...
+test-model: datasets
+	GANOMALY_REQUIRE_FASHION=1 $(GO) test ./model/...
 	$(SIMD_ENV) $(GO) test $(SIMD_PKGS)
 	$(SIMD_ENV) GODEBUG=simd=128 $(GO) test -count=1 -run 'Build|Matches|Parallel|Gemm' ./model/kernel
 	@if grep -qw vpclmulqdq /proc/cpuinfo; then \

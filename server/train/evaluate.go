@@ -6,7 +6,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
-	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 )
 
 // EvalOptions choose the data a weights file is evaluated on.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 )
 
 // Protocols for Options.Protocol.

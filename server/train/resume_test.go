@@ -13,7 +13,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 )
 
 // tiny is a run of a second or so per epoch: 16×16 MNIST, ngf 8, nz 16, 400 train

@@ -24,7 +24,7 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
-	"github.com/ganomaly-go/ganomaly-go/server/data"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 )
 
 func main() {

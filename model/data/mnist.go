@@ -168,11 +168,29 @@ func loadIdx(o Options) (*Split, error) {
 		}
 	}
 
-	nTrain := len(train.Images)
-	raw := slices.Concat(train.Images, test.Images)
-	p, err := idxPlan(train.Labels, test.Labels, o)
+	split, err := splitIdx(idxData{train.Images, train.Labels, test.Images, test.Labels}, o, dir)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s in %s: %w", o.Dataset, dir, err)
+	}
+	return split, nil
+}
+
+// idxData are the images and labels of an idx data set's train and test files.
+type idxData struct {
+	trainImages []GoMNIST.RawImage
+	trainLabels []GoMNIST.Label
+	testImages  []GoMNIST.RawImage
+	testLabels  []GoMNIST.Label
+}
+
+// splitIdx splits idx files by the protocol (see the package documentation) and
+// converts the chosen images to tensors. dir is recorded in the split.
+func splitIdx(f idxData, o Options, dir string) (*Split, error) {
+	nTrain := len(f.trainImages)
+	raw := slices.Concat(f.trainImages, f.testImages)
+	p, err := idxPlan(f.trainLabels, f.testLabels, o)
+	if err != nil {
+		return nil, err
 	}
 
 	name := func(i int) string {

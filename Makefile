@@ -97,13 +97,20 @@ vet: gotch
 	$(GO) vet ./...
 	$(WASM_ENV) $(GO) vet ./model/... ./wasm/...
 
-# model/ must stay pure Go: no cgo, no syscall/js, in both builds.
+# model/ must stay pure Go: no cgo, no syscall/js, in both builds; the HTTP layer and
+# the jobs need no cgo either, and a ganomaly without libtorch trains in pure Go.
 check-purity:
 	@deps=$$($(GO) list -deps ./model/...); \
 	if echo "$$deps" | grep -qx -e 'runtime/cgo' -e 'syscall/js' -e 'github.com/sugarme/gotch.*'; then \
 		echo "model/ reaches cgo, syscall/js or gotch:"; echo "$$deps" | grep -x -e 'runtime/cgo' -e 'syscall/js' -e 'github.com/sugarme/gotch.*'; exit 1; fi
 	@$(WASM_ENV) $(GO) build ./model/...
 	@echo "model/: pure Go, builds for js/wasm"
+	@CGO_ENABLED=0 $(GO) build ./server/httpserver/... ./server/jobs/...
+	@mkdir -p .build && CGO_ENABLED=0 $(GO) build -tags nolibtorch -o .build/ganomaly-nolibtorch ./server/cmd/ganomaly
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		.build/ganomaly-nolibtorch train --size 16 --latent 16 --width 8 --epochs 1 --max-train 400 --max-test 200 -o $$tmp/m.safetensors --json >/dev/null && \
+		.build/ganomaly-nolibtorch eval $$tmp/m.safetensors >/dev/null
+	@echo "server/httpserver, server/jobs: no cgo; ganomaly built with -tags nolibtorch (CGO_ENABLED=0) trains and evaluates in pure Go"
 
 # The kernels and the generator in both builds: scalar (this Go) and SIMD (Go 1.27,
 # GOEXPERIMENT=simd), each against the naive references, natively and under js/wasm.
@@ -179,7 +186,7 @@ bench-wasm:
 TRAIN_BENCH_ENV := OPENBLAS_NUM_THREADS=1
 bench-train: gotch torch
 	@mkdir -p .build/bench
-	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/train | tee .build/bench/train-gotch.txt
+	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/torchengine | tee .build/bench/train-gotch.txt
 	$(SIMD_ENV) $(GO) test -run='^$$' -bench='Step' -benchtime=10x ./model/learn | tee .build/bench/train-go.txt
 	$(SIMD_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=10x -cpu 1 ./model/learn | tee .build/bench/train-go1.txt
 	$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=5x ./model/learn | tee .build/bench/train-wasm.txt

@@ -56,7 +56,7 @@ type Card struct {
 	// ROC is the test ROC curve, thinned to at most a few hundred points.
 	ROC        []ROCPoint `json:"roc"`
 	Histograms Histograms `json:"histograms"`
-	// History holds the trainer's "epoch" events (server/train.Event) verbatim: their
+	// History holds the trainer's "epoch" events (model/train.Event) verbatim: their
 	// schema belongs to the trainer's progress reports, not to the card.
 	History json.RawMessage `json:"history,omitempty"`
 	// PCA is a 2-D map of the latent codes z of test images (absent from cards

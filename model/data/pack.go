@@ -215,4 +215,3 @@ func PackClasses(pack []byte) (train, test [10]int, err error) {
 	}
 	return train, test, nil
 }
-

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/server/jobs"
-	"github.com/ganomaly-go/ganomaly-go/server/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 

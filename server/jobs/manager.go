@@ -16,8 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
@@ -79,9 +78,6 @@ type Manager struct {
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{}
-	// worker is the device's libtorch thread, started with the first job; only the
-	// dispatcher goroutine uses it, and Close closes it after the dispatcher ends.
-	worker *torch.Worker
 }
 
 // job is a job and its event log, guarded by Manager.mu.
@@ -387,9 +383,6 @@ func (m *Manager) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("jobs: the running job did not stop in time: %w", ctx.Err())
 	}
-	if m.worker != nil {
-		m.worker.Close()
-	}
 	return nil
 }
 
@@ -441,12 +434,9 @@ func (m *Manager) run(ctx context.Context, j *job) {
 
 	o := TrainOptions(req, m.device)
 	o.CheckpointDir, o.Resume, o.LogEvery = j.dir, resume, logEvery(o)
-	if m.worker == nil {
-		m.worker = torch.NewWorker()
-	}
 	start := time.Now()
 	m.log.Info("job running", "job", j.ID, "resume", resume)
-	res, err := train.RunOn(ctx, m.worker, o, func(e train.Event) { m.onEvent(j, e) })
+	res, err := train.Run(ctx, o, func(e train.Event) { m.onEvent(j, e) })
 	var name string
 	if err == nil {
 		name, err = m.publish(j, res)

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 

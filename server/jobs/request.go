@@ -9,8 +9,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/weights"
 )
@@ -40,7 +39,8 @@ const (
 // DefaultLimits are the limits and defaults of a server's jobs on device.
 func DefaultLimits(device string) api.JobLimits {
 	def := train.DefaultOptions()
-	if torch.TrainsOnCPU(device) {
+	deviceName, cpu := train.DescribeDevice(def.Engine, device)
+	if cpu {
 		def.Config.Width, def.Epochs = CPUDefaultWidth, CPUDefaultEpochs
 	}
 	var sizes []int
@@ -62,7 +62,7 @@ func DefaultLimits(device string) api.JobLimits {
 			ImageSize: def.Config.ImageSize, Protocol: def.Protocol, Width: def.Config.Width, BatchSize: def.BatchSize,
 		},
 		Device:     device,
-		DeviceName: torch.DescribeDevice(device),
+		DeviceName: deviceName,
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 func newExportCmd() *cobra.Command {

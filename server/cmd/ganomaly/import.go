@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/model/pth"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/pth"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 type importFlags struct {

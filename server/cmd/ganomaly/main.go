@@ -1,6 +1,6 @@
 // Command ganomaly trains, evaluates, exports and serves GANomaly anomaly detectors.
 //
-//	ganomaly train  --dataset mnist --class 0          train (libtorch), write weights + model card
+//	ganomaly train  --dataset mnist --class 0          train, write weights + model card
 //	ganomaly train  --classes 0-9 --epochs 1           one model per anomaly class, AUC table
 //	ganomaly eval   runs/mnist-0-*.safetensors         test report of weights files (--sweep: table)
 //	ganomaly score  digit.png ...                      score images with the pure-Go model
@@ -9,10 +9,12 @@
 //	ganomaly serve  --addr :8080 --models-dir runs     the browser app and the models
 //	ganomaly site   -o dist                            the browser app as static files
 //
-// Training and eval run on libtorch through gotch (server/train); score uses the pure-Go
-// model (package model), the same code the browser runs. The binary links libtorch
-// either way; only server/torch and server/train import gotch, so package model and
-// the browser build never reach cgo.
+// Training runs the protocol of model/train with one of its engines: libtorch through
+// gotch (server/torchengine, linked in by engine_torch.go, the default) or pure Go
+// (--engine go, the browser's trainer). Built with the tag nolibtorch (and
+// CGO_ENABLED=0), the binary has no libtorch and trains with the pure-Go engine. Eval and score use the pure-Go model (package model), the
+// same code the browser runs. Only server/torch and server/torchengine import gotch,
+// so package model and the browser build never reach cgo.
 package main
 
 import (

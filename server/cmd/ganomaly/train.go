@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
-	"github.com/ganomaly-go/ganomaly-go/server/train"
+	"github.com/ganomaly-go/ganomaly-go/model/metrics"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 type trainFlags struct {
@@ -87,7 +87,7 @@ metrics (for a quick table: --epochs 1 --width 16 --max-train 6000).`,
 	fl.StringVar(&o.Protocol, "protocol", o.Protocol, `"honest" or "paper" (see above)`)
 	fl.StringVar(&f.score, "score", string(o.Score), `anomaly score: "mse" (official: mean of (z−ẑ)²) or "l1" (paper: Σ|z−ẑ|)`)
 	fl.Float64Var(&o.CalibrationQuantile, "calibration-quantile", o.CalibrationQuantile, "threshold at this quantile of validation normals' scores (honest protocol)")
-	fl.StringVar(&o.Engine, "engine", o.Engine, `what trains: "libtorch" (CPU or CUDA) or "go" (pure Go, the browser's trainer; CPU, every core)`)
+	fl.StringVar(&o.Engine, "engine", o.Engine, `what trains: "libtorch" (CPU or CUDA) or "go" (pure Go, the browser's trainer; CPU, every core); default: libtorch when this build has it`)
 	fl.StringVar(&o.Device, "device", o.Device, "auto, cpu, cuda or cuda:N (the go engine: auto or cpu)")
 	fl.Int64Var(&o.Seed, "seed", o.Seed, "seed of the initialisation and batch order (default 0)")
 	fl.StringVar(&o.CheckpointDir, "checkpoint-dir", "", "write checkpoint.safetensors here after every epoch (a subfolder per class with --classes)")

@@ -23,8 +23,8 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/model/card"
-	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
+	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 )
 
 func main() {

@@ -1,16 +1,18 @@
-package train
+package torchengine
 
 import (
+	"fmt"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 // Losses are the terms of one training step: the pure-Go trainer's, so that both
-// trainers report alike.
+// engines report alike.
 type Losses = learn.Losses
 
 // BCE and L1 reduce by the mean (at::Reduction::Mean).
@@ -19,7 +21,7 @@ const reductionMean = 1
 // trainer holds the two networks and their optimisers on one device. Its methods
 // must run on the worker's locked thread.
 type trainer struct {
-	opts     Options
+	opts     train.Options
 	cfg      model.Config
 	device   gotch.Device
 	g        generator
@@ -30,7 +32,7 @@ type trainer struct {
 }
 
 // newTrainer builds G and D with the DCGAN initialisation drawn from opts.Seed.
-func newTrainer(opts Options, device gotch.Device) (*trainer, error) {
+func newTrainer(opts train.Options, device gotch.Device) (*trainer, error) {
 	cfg := opts.Config
 	gVals, dVals := learn.InitialWeights(cfg, opts.Seed)
 	t := &trainer{opts: opts, cfg: cfg, device: device}
@@ -170,22 +172,9 @@ func (t *trainer) restore(s learn.State) error {
 	return nil
 }
 
-func meanAbsDiff(a, b []float32) float64 {
-	var s float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		if d < 0 {
-			d = -d
-		}
-		s += d
+func deviceName(d gotch.Device) string {
+	if d.IsCuda() {
+		return fmt.Sprintf("cuda:%d", d.Value)
 	}
-	return s / float64(len(a))
-}
-
-func mean(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
+	return "cpu"
 }

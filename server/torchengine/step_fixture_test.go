@@ -1,4 +1,4 @@
-package train
+package torchengine
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 // TestStepMatchesPyTorch holds one training step to PyTorch's (the fixture and the
@@ -122,7 +123,7 @@ func compareAfterStep(t *testing.T, net string, got, want, before map[string][]f
 // trainerFrom builds a gotch trainer on the CPU from given tensors of G and D, with
 // the default hyperparameters and fresh Adam states. It must run on a torch worker.
 func trainerFrom(cfg model.Config, g, d map[string][]float32) (*trainer, error) {
-	opts := DefaultOptions()
+	opts := train.DefaultOptions()
 	opts.Config = cfg
 	tr := &trainer{opts: opts, cfg: cfg, device: gotch.CPU}
 	var err error

@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
-	"github.com/ganomaly-go/ganomaly-go/model/data"
 )
 
 // A checkpoint is the safetensors file of package model/learn (G, D, both Adam states

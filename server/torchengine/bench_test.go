@@ -1,4 +1,4 @@
-package train
+package torchengine
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 // BenchmarkTrainStep times one official training step (G forward, D on x and x̂, both
@@ -15,12 +16,12 @@ import (
 // The full-size case is the official MNIST setting: batch 64, 32×32, nc 1, nz 100,
 // ngf 64; ngf 16 is the size the tests train at.
 //
-//	go test -run '^$' -bench TrainStep -benchtime 20x ./server/train
+//	go test -run '^$' -bench TrainStep -benchtime 20x ./server/torchengine
 func BenchmarkTrainStep(b *testing.B) {
 	for _, width := range []int{16, 64} {
 		cfg := model.Config{ImageSize: 32, Channels: 1, Latent: 100, Width: width}
 		b.Run(fmt.Sprintf("Batch64_32x32_nc1_ngf%d", width), func(b *testing.B) {
-			opts := DefaultOptions()
+			opts := train.DefaultOptions()
 			opts.Config = cfg
 			const batch = 64
 			x := randomImages(rand.New(rand.NewPCG(3, 4)), batch, cfg.InputLen())

@@ -62,9 +62,9 @@ type Options struct {
 	// CalibrationQuantile is the quantile of validation normals' scores taken as the
 	// threshold in the honest protocol (0.95 flags about 5 % of normals).
 	CalibrationQuantile float64 `json:"calibration_quantile"`
-	// Engine is what trains: EngineTorch (libtorch, the default) or EngineGo (pure Go,
-	// as in the browser). Both take the same steps (see EngineGo); a checkpoint of
-	// one resumes in the other.
+	// Engine is what trains: EngineTorch (libtorch), EngineGo (pure Go, as in the
+	// browser), or EngineAuto (the default: libtorch when the build has it, else Go).
+	// They take the same steps, and a checkpoint of one resumes in another.
 	Engine string `json:"engine,omitempty"`
 	// Device is "auto", "cpu", "cuda" or "cuda:N" (the Go engine: auto or cpu).
 	Device string `json:"device"`
@@ -100,7 +100,7 @@ func DefaultOptions() Options {
 		Protocol:            Honest,
 		Score:               model.ScoreMSE,
 		CalibrationQuantile: 0.95,
-		Engine:              EngineTorch,
+		Engine:              EngineAuto,
 		Device:              "auto",
 		Seed:                0,
 		LogEvery:            10,

@@ -9,38 +9,23 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sugarme/gotch"
-
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
-	"github.com/ganomaly-go/ganomaly-go/model/data"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
 )
 
 // TrainerVersion is recorded in the provenance of every weights file.
-const TrainerVersion = "ganomaly-go server/train v1"
+const TrainerVersion = "ganomaly-go train v1"
 
-// Run trains a model as opts say on a torch worker of its own and returns the exported
+// Run trains a model as opts say with the engine they name and returns the exported
 // weights and the test report. Options are validated before anything is loaded. Run
 // stops between two steps when ctx is cancelled and returns ctx's error; with
 // Options.CheckpointDir set, the checkpoint of the last finished epoch remains, and
 // Options.Resume continues from it. events, which may be nil, receives progress (see
 // [Event]).
 func Run(ctx context.Context, opts Options, events func(Event)) (*Result, error) {
-	if err := opts.Validate(); err != nil {
-		emit(events, Event{Kind: EventError, Message: err.Error()})
-		return nil, err
-	}
-	w := torch.NewWorker()
-	defer w.Close()
-	return RunOn(ctx, w, opts, events)
-}
-
-// RunOn is Run on the caller's worker (one per device is the rule: see package
-// server/torch). It holds the worker for the whole run.
-func RunOn(ctx context.Context, w *torch.Worker, opts Options, events func(Event)) (*Result, error) {
-	res, err := runOn(ctx, w, opts, events)
+	res, err := run(ctx, opts, events)
 	if err != nil {
 		emit(events, Event{Kind: EventError, Message: err.Error(), Protocol: opts.Protocol, Label: labelOf(opts.Protocol)})
 	}
@@ -64,7 +49,7 @@ func labelOf(protocol string) string {
 	return ""
 }
 
-func runOn(ctx context.Context, w *torch.Worker, opts Options, events func(Event)) (*Result, error) {
+func run(ctx context.Context, opts Options, events func(Event)) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -79,7 +64,12 @@ func runOn(ctx context.Context, w *torch.Worker, opts Options, events func(Event
 	if err := checkSplit(split, opts); err != nil {
 		return nil, err
 	}
-	eng, err := newEngine(opts, w)
+	name, factory, err := resolveEngine(opts.Engine)
+	if err != nil {
+		return nil, err
+	}
+	opts.Engine = name
+	eng, err := factory(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +102,7 @@ type runner struct {
 	opts   Options
 	split  *data.Split
 	events func(Event)
-	eng    engine
+	eng    Engine
 	st     runState
 	bestG  map[string][]float32
 	batch  []float32 // the batch being stepped or scored
@@ -140,7 +130,7 @@ func (r *runner) run() (*Result, error) {
 	r.emit(Event{Kind: EventStart, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
 		Message: fmt.Sprintf("%s, anomaly %s: %d train, %d validation, %d test images (%d normal, %d anomalous); %d steps of %d per epoch on %s",
 			r.split.Dataset, r.split.AnomalyClass, train.N, setLen(r.split.Validation), r.split.Test.N, testNormal, testAnomalous,
-			perEpoch, o.BatchSize, r.eng.describe())})
+			perEpoch, o.BatchSize, r.eng.Describe())})
 
 	sessionStart, sessionSteps := time.Now(), 0
 	windowStart, windowImages := sessionStart, 0
@@ -155,7 +145,7 @@ func (r *runner) run() (*Result, error) {
 				return nil, fmt.Errorf("training stopped at step %d of %d%s: %w", r.st.Iteration, total, hint, err)
 			}
 			r.batch = train.Batch(r.batch, perm[it*o.BatchSize:(it+1)*o.BatchSize])
-			losses, err := r.eng.step(r.batch, o.BatchSize)
+			losses, err := r.eng.Step(r.batch, o.BatchSize)
 			if err != nil {
 				return nil, fmt.Errorf("step %d: %w", r.st.Iteration+1, err)
 			}
@@ -211,7 +201,7 @@ func (r *runner) score(set *data.Set, train, keepZ bool) (out scored, err error)
 			indices = append(indices, start+i)
 		}
 		r.batch = set.Batch(r.batch, indices)
-		z, xhat, zhat, err := r.eng.forward(r.batch, n, train)
+		z, xhat, zhat, err := r.eng.Forward(r.batch, n, train)
 		if err != nil {
 			return out, err
 		}
@@ -226,20 +216,6 @@ func (r *runner) score(set *data.Set, train, keepZ bool) (out scored, err error)
 	return out, nil
 }
 
-func engineName(e string) string {
-	if e == "" {
-		return EngineTorch
-	}
-	return e
-}
-
-func deviceName(d gotch.Device) string {
-	if d.IsCuda() {
-		return fmt.Sprintf("cuda:%d", d.Value)
-	}
-	return "cpu"
-}
-
 // restore loads the checkpoint in Options.CheckpointDir into the trainer.
 func (r *runner) restore() error {
 	c, err := readCheckpoint(r.opts.CheckpointDir)
@@ -249,7 +225,7 @@ func (r *runner) restore() error {
 	if err := c.compatible(r.opts); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	if err := r.eng.restore(c.engine); err != nil {
+	if err := r.eng.Restore(c.engine); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
 	r.st, r.bestG = c.state, c.bestG
@@ -300,7 +276,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 		}
 	}
 	if better {
-		g, err := r.eng.generator()
+		g, err := r.eng.Generator()
 		if err != nil {
 			return err
 		}
@@ -320,7 +296,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 }
 
 func (r *runner) checkpoint() error {
-	st, err := r.eng.state()
+	st, err := r.eng.State()
 	if err != nil {
 		return err
 	}
@@ -347,7 +323,7 @@ func minMaxScale(s []float64) []float64 {
 // finish scores the kept model, calibrates it, and exports it.
 func (r *runner) finish(total int) (*Result, error) {
 	o, split := r.opts, r.split
-	if err := r.eng.loadGenerator(r.bestG); err != nil {
+	if err := r.eng.LoadGenerator(r.bestG); err != nil {
 		return nil, err
 	}
 	res := &Result{
@@ -433,7 +409,31 @@ func provenance(o Options, split *data.Split, res *Result) model.Provenance {
 		Seed:         o.Seed,
 		TestAUC:      res.Test.AUC,
 		Created:      time.Now().UTC().Truncate(time.Second),
-		Trainer:      TrainerVersion + ", " + engineName(o.Engine) + " engine",
+		Trainer:      TrainerVersion + ", " + o.Engine + " engine",
 		Notes:        notes,
 	}
+}
+
+// Losses are the terms of one training step (the pure-Go trainer's type, which every
+// engine reports).
+type Losses = learn.Losses
+
+func meanAbsDiff(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		if d < 0 {
+			d = -d
+		}
+		s += d
+	}
+	return s / float64(len(a))
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }

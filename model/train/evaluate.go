@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
+	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 )
 
 // EvalOptions choose the data a weights file is evaluated on.

@@ -17,7 +17,7 @@ func Export(ctx context.Context, checkpoint, device string, events func(Event)) 
 		return nil, fmt.Errorf("%s: no finished epoch, so no model to export", c.source)
 	}
 	o := c.opts
-	o.Resume, o.CheckpointDir, o.Device = true, c.source, device
+	o.Resume, o.CheckpointDir, o.Device, o.Engine = true, c.source, device, EngineAuto
 	o.Epochs, o.MaxIterations, o.LogEvery = c.state.Epoch, 0, 0
 	return Run(ctx, o, events)
 }

@@ -1,6 +1,6 @@
-// Package train trains GANomaly (Akcay et al., ACCV 2018) natively with libtorch through
-// gotch, evaluates it, and exports the generator as a ganomaly-go weights file that the
-// pure-Go model (package model) scores with, in the server and in the browser.
+// Package torchengine is the libtorch engine of model/train: GANomaly's training step on
+// libtorch through gotch, on the CPU or a CUDA device. Linking it (a blank import)
+// registers it as train.EngineTorch.
 //
 // # One architecture
 //
@@ -32,25 +32,22 @@
 // a run is reproducible from Options.Seed and Options.Data.Seed alone (up to the
 // non-associativity of multithreaded float sums in libtorch's kernels).
 //
-// # Protocols
+// Training step (official samet-akcay/ganomaly, lib/model.py): the one of package
+// model/learn, which documents it, computed here by libtorch's autograd; the two
+// agree to about 1e-7 per step (TestPureGoStepMatchesGotch) and both match PyTorch's
+// (TestStepMatchesPyTorch, on model/learn's fixture).
 //
-// "honest" (the default): batch norm in eval mode (running statistics) whenever a
-// model is scored; after each epoch the generator is measured on the validation split
-// of normal images (never the test set) and the epoch with the lowest validation
-// reconstruction error is kept; the score is calibrated on the validation normals
-// ([model.CalibrateFromNormals], threshold at their CalibrationQuantile); the test set
-// is scored once, at the end, with the kept model.
+// Adam is implemented here over libtorch tensors (PyTorch's update rule, eps 1e-8)
+// rather than with gotch's optimizer, because gotch v0.8.0 does not expose the C++
+// optimizer's state: ours can be checkpointed, so a resumed run continues exactly.
 //
-// "paper": the official behaviour, kept for comparison with published numbers and
-// labelled "paper protocol: test-set model selection" in every output. No validation
-// split; after each epoch the test set is scored with batch norm in train mode (batch
-// statistics of the test batch, and running statistics updated by it, as the official
-// test pass does), scores are min–max scaled over the test set, the epoch with the best
-// test AUC is kept, and F1 is taken at the fixed threshold 0.20.
+// Weights are initialised in Go ([learn.InitialWeights]) and copied into libtorch:
+// gotch v0.8.0 has no binding for torch.manual_seed, and nothing else in training
+// draws from libtorch's generator (up to the non-associativity of multithreaded
+// float sums in libtorch's kernels, a run is reproducible from its seeds).
 //
 // # Threads
 //
-// libtorch keeps grad mode per OS thread, so all torch work of a run happens on one
-// goroutine locked to its thread (a [torch.Worker]); [Run] creates one, [RunOn] uses
-// the caller's.
-package train
+// libtorch keeps grad mode per OS thread, so all torch work happens on one goroutine
+// locked to its thread (a [torch.Worker]): this package keeps one for the process.
+package torchengine

@@ -29,5 +29,4 @@
 // statistics of the test batch, and running statistics updated by it, as the official
 // test pass does), scores are min–max scaled over the test set, the epoch with the best
 // test AUC is kept, and F1 is taken at the fixed threshold 0.20.
-//
 package train

@@ -12,6 +12,9 @@ func Load(o Options) (*Split, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if o.Pack != nil {
+		return LoadPack(o.Pack, o)
+	}
 	o = o.withDefaults()
 	switch o.Dataset {
 	case MNIST, FashionMNIST:

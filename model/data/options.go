@@ -68,6 +68,9 @@ type Options struct {
 	// them) and MaxTest the test set, which keeps the share of anomalies and at least
 	// one image of each label. 0 means all.
 	MaxTrain, MaxTest int
+	// Pack, when set, is the data of an idx data set as a pack (see [WritePack]), read
+	// instead of the files: how the browser trains. It is not saved with the options.
+	Pack []byte `json:"-"`
 }
 
 // withDefaults returns o with its zero fields filled in.

@@ -112,6 +112,21 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeCheckpoint(st, path)
+}
+
+// CheckpointStore keeps a run's checkpoint elsewhere than in a folder: in the
+// browser's storage.
+type CheckpointStore interface {
+	// Save replaces the stored checkpoint with f.
+	Save(f *safetensors.File) error
+	// Load returns the stored checkpoint, or an error wrapping ErrNoCheckpoint.
+	Load() (*safetensors.File, error)
+}
+
+// decodeCheckpoint checks a checkpoint file read from source (for messages).
+func decodeCheckpoint(st *safetensors.File, path string) (*checkpoint, error) {
+	var err error
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s: not a usable checkpoint: %s", path, fmt.Sprintf(format, args...))
 	}
@@ -161,12 +176,12 @@ func resumableOf(o Options) resumable {
 
 // compatible explains how opts differ from the checkpoint's, if they do.
 func (c *checkpoint) compatible(opts Options) error {
-	a, b := resumableOf(c.opts), resumableOf(opts)
-	if a == b {
+	// Compared as JSON: what a checkpoint keeps (a pack's bytes are not kept).
+	ja, _ := json.Marshal(resumableOf(c.opts))
+	jb, _ := json.Marshal(resumableOf(opts))
+	if string(ja) == string(jb) {
 		return nil
 	}
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
 	var diffs []string
 	var ma, mb map[string]any
 	_ = json.Unmarshal(ja, &ma)

@@ -74,6 +74,9 @@ type Options struct {
 	// CheckpointDir, when set, receives checkpoint.safetensors after every epoch
 	// (written atomically). Resume continues from it after its last finished epoch.
 	CheckpointDir string `json:"checkpoint_dir,omitempty"`
+	// Checkpoints, when set instead of CheckpointDir, keeps the checkpoint (the
+	// browser's storage). It is not saved with the options.
+	Checkpoints CheckpointStore `json:"-"`
 	Resume        bool   `json:"resume,omitempty"`
 	// MaxIterations caps the number of training steps over the whole run (0: no cap),
 	// for tiny jobs and tests; the epoch in progress when the cap is reached is
@@ -177,7 +180,10 @@ func (o Options) Validate() error {
 	} else if err := validateEngine(o.Engine, o.Device); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Resume && o.CheckpointDir == "" {
+	if o.CheckpointDir != "" && o.Checkpoints != nil {
+		bad("a checkpoint directory and a checkpoint store: give one")
+	}
+	if o.Resume && o.CheckpointDir == "" && o.Checkpoints == nil {
 		bad("resume needs a checkpoint directory")
 	}
 	if o.MaxIterations < 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
+	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
 )
 
 // tiny is a run of a second or so per epoch: 16×16 MNIST, ngf 8, nz 16, 400 train
@@ -181,5 +182,48 @@ func TestEvaluateMatchesRun(t *testing.T) {
 	}
 	if tol := 3 / float64(normal*anomalous); math.Abs(ev.Report.AUC-res.Test.AUC) > tol || ev.Report.Threshold != res.Test.Threshold {
 		t.Errorf("Evaluate: AUC %v threshold %v; the run reported AUC %v threshold %v", ev.Report.AUC, ev.Report.Threshold, res.Test.AUC, res.Test.Threshold)
+	}
+}
+
+// memStore is a CheckpointStore in memory, as the browser keeps one in its storage.
+type memStore struct{ f *safetensors.File }
+
+func (m *memStore) Save(f *safetensors.File) error { m.f = f; return nil }
+func (m *memStore) Load() (*safetensors.File, error) {
+	if m.f == nil {
+		return nil, ErrNoCheckpoint
+	}
+	return m.f, nil
+}
+
+// TestResumeFromStore resumes from a CheckpointStore as from a folder: exactly.
+func TestResumeFromStore(t *testing.T) {
+	ctx := context.Background()
+	whole, err := Run(ctx, tiny(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memStore{}
+	first := tiny()
+	first.Epochs, first.Checkpoints = 1, store
+	if _, err := Run(ctx, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if store.f == nil || store.f.Metadata["format"] != CheckpointFormat {
+		t.Fatal("no checkpoint in the store after epoch 1")
+	}
+	second := first
+	second.Epochs, second.Resume = 2, true
+	res, err := Run(ctx, second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(t, whole.Weights.Tensors, res.Weights.Tensors); d != 0 {
+		t.Errorf("resumed from the store: weights differ by %.3g from the uninterrupted run's", d)
+	}
+	none := tiny()
+	none.Checkpoints, none.Resume = &memStore{}, true
+	if _, err := Run(ctx, none, nil); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("resume from an empty store: %v", err)
 	}
 }

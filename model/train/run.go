@@ -13,6 +13,7 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model/data"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
+	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
 )
 
 // TrainerVersion is recorded in the provenance of every weights file.
@@ -139,7 +140,7 @@ func (r *runner) run() (*Result, error) {
 		for it := 0; it < perEpoch && r.st.Iteration < total; it++ {
 			if err := r.ctx.Err(); err != nil {
 				hint := ""
-				if o.CheckpointDir != "" && r.st.Epoch > 0 {
+				if o.CheckpointDir != "" && r.st.Epoch > 0 { // a store's owner says where it is
 					hint = fmt.Sprintf("; the checkpoint of epoch %d in %s remains: resume from it with the same options and Resume", r.st.Epoch, o.CheckpointDir)
 				}
 				return nil, fmt.Errorf("training stopped at step %d of %d%s: %w", r.st.Iteration, total, hint, err)
@@ -218,7 +219,16 @@ func (r *runner) score(set *data.Set, train, keepZ bool) (out scored, err error)
 
 // restore loads the checkpoint in Options.CheckpointDir into the trainer.
 func (r *runner) restore() error {
-	c, err := readCheckpoint(r.opts.CheckpointDir)
+	var c *checkpoint
+	var err error
+	if s := r.opts.Checkpoints; s != nil {
+		var f *safetensors.File
+		if f, err = s.Load(); err == nil {
+			c, err = decodeCheckpoint(f, "the stored checkpoint")
+		}
+	} else {
+		c, err = readCheckpoint(r.opts.CheckpointDir)
+	}
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
@@ -286,7 +296,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 	ev.Protocol, ev.Label = o.Protocol, labelOf(o.Protocol)
 	ev.Time = time.Now()
 	r.st.History = append(r.st.History, ev)
-	if o.CheckpointDir != "" {
+	if o.CheckpointDir != "" || o.Checkpoints != nil {
 		if err := r.checkpoint(); err != nil {
 			return err
 		}
@@ -301,7 +311,18 @@ func (r *runner) checkpoint() error {
 		return err
 	}
 	r.st.AdamGStep, r.st.AdamDStep, r.st.DReinits = st.AdamGStep, st.AdamDStep, st.DReinits
-	return writeCheckpoint(r.opts.CheckpointDir, &checkpoint{opts: r.opts, state: r.st, bestG: r.bestG, engine: st})
+	c := &checkpoint{opts: r.opts, state: r.st, bestG: r.bestG, engine: st}
+	if s := r.opts.Checkpoints; s != nil {
+		f, err := c.file()
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if err := s.Save(f); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil
+	}
+	return writeCheckpoint(r.opts.CheckpointDir, c)
 }
 
 // minMaxScale is the official score normalisation: (s − min)/(max − min) over the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobevent"
 )
 
 // Errors of the Manager's methods, to be told apart with errors.Is.
@@ -513,11 +514,9 @@ func logEvery(o train.Options) int {
 // onEvent turns a trainer's event into the job's, on the worker's thread: it only
 // records and hands on.
 func (m *Manager) onEvent(j *job, e train.Event) {
-	ev := api.JobEvent{Epoch: e.Epoch, Epochs: e.Epochs, Iteration: e.Iteration, Iterations: e.Iterations, Message: e.Message}
-	if e.Kind == train.EventError {
-		// Errors reach the job's end event through RunOn's return, with the state
-		// that explains them (a cancelled job did not fail).
-		return
+	ev, ok := jobevent.From(e)
+	if !ok {
+		return // errors reach the job's end event through Run's return; unknown kinds are dropped
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -526,36 +525,20 @@ func (m *Manager) onEvent(j *job, e train.Event) {
 	if e.Label != "" {
 		j.Label = e.Label
 	}
-	switch e.Kind {
-	case train.EventStart:
-		ev.Kind = api.EventStart
+	switch ev.Kind {
+	case api.EventStart:
 		p.Epoch = min(e.Epoch+1, e.Epochs)
 		// A run that starts again (no checkpoint) forgets the epochs it will redo.
 		j.Epochs = slices.DeleteFunc(j.Epochs, func(f api.EpochFigures) bool { return f.Epoch > e.Epoch })
-	case train.EventStep:
-		ev.Kind = api.EventStep
-		ev.ImagesPerSecond, ev.ETASeconds = e.ImagesPerSecond, e.ETA.Seconds()
-		if l := e.Losses; l != nil {
-			ev.Losses = &api.Losses{Adv: l.Adv, Con: l.Con, Enc: l.Enc, G: l.G, D: l.D}
-		}
+	case api.EventStep:
 		p.Epoch, p.Losses, p.ImagesPerSecond, p.ETASeconds = e.Epoch, ev.Losses, ev.ImagesPerSecond, ev.ETASeconds
-	case train.EventEpoch:
-		ev.Kind = api.EventEpoch
-		f := api.EpochFigures{Epoch: e.Epoch, ValLoss: e.ValLoss, ValScore: e.ValScore, TestAUC: e.TestAUC, Best: e.Best}
-		ev.Figures = &f
-		j.Epochs = append(slices.DeleteFunc(j.Epochs, func(g api.EpochFigures) bool { return g.Epoch >= e.Epoch }), f)
+	case api.EventEpoch:
+		j.Epochs = append(slices.DeleteFunc(j.Epochs, func(g api.EpochFigures) bool { return g.Epoch >= e.Epoch }), *ev.Figures)
 		// Each finished epoch has a checkpoint: from here on, a resume continues.
 		j.Checkpoint = true
 		p.Epoch = min(e.Epoch+1, e.Epochs)
-	case train.EventDone:
-		ev.Kind = api.EventDone
-		ev.TestAUC = e.TestAUC
+	case api.EventDone:
 		p.Epoch, p.ETASeconds = e.Epoch, 0
-	default:
-		return // a kind this version does not know
-	}
-	if !e.Time.IsZero() {
-		ev.Time = e.Time.UTC()
 	}
 	m.addEventLocked(j, ev)
 	if e.Kind != train.EventStep { // steps are many; their figures are in the log

@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+
+	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"strconv"
 	"strings"
 	"time"
@@ -160,15 +162,9 @@ func (p JobProgress) Fraction() float64 {
 	return min(1, max(0, float64(p.Iteration)/float64(p.Iterations)))
 }
 
-// Losses of one training step: G's adversarial (feature matching), contextual (L1)
-// and encoder (latent L2) terms, G's weighted total, and D's loss.
-type Losses struct {
-	Adv float64 `json:"adv"`
-	Con float64 `json:"con"`
-	Enc float64 `json:"enc"`
-	G   float64 `json:"g"`
-	D   float64 `json:"d"`
-}
+// Losses are the terms of a training step: the trainer's own type (model/learn), so
+// that the trainer, the server and the browser share one schema.
+type Losses = learn.Losses
 
 // EpochFigures are the figures of one finished epoch: the mean validation
 // reconstruction error and score (honest protocol) or the test AUC (paper protocol).

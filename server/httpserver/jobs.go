@@ -15,6 +15,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/server/jobs"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobrequest"
 )
 
 // Training endpoints (package server/jobs does the work):
@@ -202,7 +203,7 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 
 // jobError maps the job manager's errors to statuses.
 func (s *Server) jobError(w http.ResponseWriter, err error) {
-	if re, ok := jobs.IsRequestError(err); ok {
+	if re, ok := jobrequest.IsRequestError(err); ok {
 		writeErrorField(w, http.StatusBadRequest, api.CodeInvalidJob, re.Field, re.Error())
 		return
 	}

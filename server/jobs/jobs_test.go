@@ -12,11 +12,12 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobrequest"
 )
 
 func TestValidateNamesTheField(t *testing.T) {
 	limits := DefaultLimits("cpu")
-	if err := Validate(limits.Defaults, limits, "cpu"); err != nil {
+	if err := jobrequest.Validate(limits.Defaults, limits, "cpu"); err != nil {
 		t.Fatalf("the defaults are refused: %v", err)
 	}
 	cases := []struct {
@@ -40,8 +41,8 @@ func TestValidateNamesTheField(t *testing.T) {
 	for _, c := range cases {
 		r := limits.Defaults
 		c.change(&r)
-		err := Validate(r, limits, "cpu")
-		re, ok := IsRequestError(err)
+		err := jobrequest.Validate(r, limits, "cpu")
+		re, ok := jobrequest.IsRequestError(err)
 		if !ok || re.Field != c.field || !strings.Contains(re.Message, c.want) {
 			t.Errorf("%+v: got %v, want field %q and %q", r, err, c.field, c.want)
 			continue
@@ -58,7 +59,7 @@ func TestValidateNamesTheField(t *testing.T) {
 func TestTrainOptionsAreTheCLIs(t *testing.T) {
 	req := api.JobRequest{Dataset: "fashion-mnist", AnomalyClass: 7, Epochs: 3, ImageSize: 16, Protocol: "paper",
 		Width: 16, BatchSize: 32, MaxTrain: 500, MaxTest: 300, MaxIterations: 12, Seed: 4}
-	o := TrainOptions(req, "cpu")
+	o := jobrequest.TrainOptions(req, "cpu")
 	want := train.DefaultOptions()
 	want.Data.Dataset, want.Data.AnomalyClass, want.Data.Seed, want.Data.MaxTrain, want.Data.MaxTest = "fashion-mnist", 7, 4, 500, 300
 	want.Config.ImageSize, want.Config.Width = 16, 16

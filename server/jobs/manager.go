@@ -19,6 +19,7 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobevent"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobrequest"
 )
 
 // Errors of the Manager's methods, to be told apart with errors.Is.
@@ -132,9 +133,9 @@ func Open(o Options) (*Manager, error) {
 // Limits are the server's limits and defaults for a request.
 func (m *Manager) Limits() api.JobLimits { return m.limits }
 
-// Submit checks a request and queues it. A refused request is a *RequestError.
+// Submit checks a request and queues it. A refused request is a *jobrequest.RequestError.
 func (m *Manager) Submit(req api.JobRequest) (api.Job, error) {
-	if err := Validate(req, m.limits, m.device); err != nil {
+	if err := jobrequest.Validate(req, m.limits, m.device); err != nil {
 		return api.Job{}, err
 	}
 	m.mu.Lock()
@@ -433,7 +434,7 @@ func (m *Manager) run(ctx context.Context, j *job) {
 	resume := j.Checkpoint && fileExists(train.CheckpointPath(j.dir))
 	m.mu.Unlock()
 
-	o := TrainOptions(req, m.device)
+	o := jobrequest.TrainOptions(req, m.device)
 	o.CheckpointDir, o.Resume, o.LogEvery = j.dir, resume, logEvery(o)
 	start := time.Now()
 	m.log.Info("job running", "job", j.ID, "resume", resume)

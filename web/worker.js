@@ -15,6 +15,13 @@
 // z, zhat and xhat are ArrayBuffers of little-endian float32, the PNGs ArrayBuffers of
 // PNG files; all are transferred, not copied.
 //
+// Training in the browser (wasm/worker/train.go documents its messages):
+//   {type: "trainLead", id, request, pack, ports, checkpoint?, name}   lead a run
+//   {type: "trainFollow", id, port}                                    follow a leader
+//   {type: "trainControl", id, action}                                 pause, resume, cancel
+// are answered {type: "trainStarted", id} or {type: "trainStarted", id, error}; the run
+// then posts its own messages (trainEvent, trainCheckpoint, trainDone, trainFailed).
+//
 // The Go side only computes (ganomalyLoad, ganomalyScore are synchronous); reading the
 // file and messaging stay here, in JavaScript, where awaiting a promise is natural.
 "use strict";
@@ -60,7 +67,19 @@ self.onmessage = (event) => {
   queue = queue.then(() => handle(event.data));
 };
 
+const TRAIN = { trainLead: "ganomalyTrainLead", trainFollow: "ganomalyTrainFollow", trainControl: "ganomalyTrainControl" };
+
 async function handle(msg) {
+  if (TRAIN[msg.type]) {
+    try {
+      await started;
+      const reply = self[TRAIN[msg.type]](msg) || { error: "internal error: the training worker gave no reply" };
+      self.postMessage({ type: "trainStarted", id: msg.id, error: reply.error });
+    } catch (err) {
+      self.postMessage({ type: "trainStarted", id: msg.id, error: String(err) });
+    }
+    return;
+  }
   const replyType = msg.type === "load" ? "loaded" : "result";
   try {
     await started;

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ganomaly-go/ganomaly-go/model"
-	modelcard "github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
@@ -81,36 +78,11 @@ func newCatalog(dir string, defaultWeights, defaultCard []byte, log *slog.Logger
 
 // describe checks a weights file and its card and fills in what the API says of them.
 func describe(name string, data, card []byte) (*entry, error) {
-	f, err := model.ReadWeights(data)
+	m, err := api.Describe(name, data, card)
 	if err != nil {
 		return nil, err
 	}
-	if len(card) > 0 {
-		if err := checkCard(card, f.Config); err != nil {
-			return nil, err
-		}
-	}
-	sum := sha256.Sum256(data)
-	e := &entry{Model: api.Model{
-		Name:                name,
-		Size:                int64(len(data)),
-		SHA256:              hex.EncodeToString(sum[:]),
-		Config:              f.Config,
-		Dataset:             f.Provenance.Dataset,
-		AnomalyClass:        f.Provenance.AnomalyClass,
-		AUC:                 f.Provenance.TestAUC,
-		Calibration:         f.Calibration,
-		NormalizedThreshold: f.Calibration.NormalizedThreshold(),
-		Provenance:          f.Provenance,
-	}}
-	if len(card) > 0 {
-		var compact bytes.Buffer
-		json.Compact(&compact, card)
-		e.Card = compact.Bytes()
-	}
-	e.URL = api.WeightsURL(name, e.SHA256)
-	e.size = int64(len(data))
-	return e, nil
+	return &entry{Model: m, size: int64(len(data))}, nil
 }
 
 // list returns the default model and then the folder's models by name.
@@ -294,24 +266,3 @@ func (c *catalog) open(e *entry) (*entry, io.ReadSeekCloser, error) {
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
-
-// checkCard holds a model card to its schema (model/card): valid JSON of the card
-// format, a version this build reads, a latent map that fits, and the same config
-// as the weights it sits beside. A card that fails is not served with wrong figures:
-// the model is left out, and the catalog logs why.
-func checkCard(data []byte, cfg model.Config) error {
-	if !json.Valid(data) {
-		return errors.New("its model card is not valid JSON")
-	}
-	c, err := modelcard.Parse(data)
-	if err != nil {
-		return fmt.Errorf("its model card: %w", err)
-	}
-	if c.Format != modelcard.Format {
-		return fmt.Errorf("its model card has format %q, want %q", c.Format, modelcard.Format)
-	}
-	if c.Config != cfg {
-		return fmt.Errorf("its model card describes config %+v, the weights are %+v: the card belongs to another model", c.Config, cfg)
-	}
-	return nil
-}

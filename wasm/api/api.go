@@ -1,12 +1,17 @@
 package api
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	modelcard "github.com/ganomaly-go/ganomaly-go/model/card"
 )
 
 // Paths of the HTTP API.
@@ -117,4 +122,57 @@ func CheckName(name string) error {
 // the file still has that content, and marks the answer immutable.
 func WeightsURL(name, sha256hex string) string {
 	return WeightsPrefix + name + WeightsExt + "?" + VersionParam + "=" + ShortHash(sha256hex)
+}
+
+// Describe checks a weights file and its model card (which may be empty) and fills in
+// what the API says of the model called name: the server's models and the browser's
+// own are described alike.
+func Describe(name string, data, card []byte) (Model, error) {
+	f, err := model.ReadWeights(data)
+	if err != nil {
+		return Model{}, err
+	}
+	if len(card) > 0 {
+		if err := checkCard(card, f.Config); err != nil {
+			return Model{}, err
+		}
+	}
+	sum := sha256.Sum256(data)
+	m := Model{
+		Name:                name,
+		Size:                int64(len(data)),
+		SHA256:              hex.EncodeToString(sum[:]),
+		Config:              f.Config,
+		Dataset:             f.Provenance.Dataset,
+		AnomalyClass:        f.Provenance.AnomalyClass,
+		AUC:                 f.Provenance.TestAUC,
+		Calibration:         f.Calibration,
+		NormalizedThreshold: f.Calibration.NormalizedThreshold(),
+		Provenance:          f.Provenance,
+	}
+	if len(card) > 0 {
+		var compact bytes.Buffer
+		json.Compact(&compact, card)
+		m.Card = compact.Bytes()
+	}
+	m.URL = WeightsURL(name, m.SHA256)
+	return m, nil
+}
+
+// checkCard validates a model card against its schema and the weights' config.
+func checkCard(data []byte, cfg model.Config) error {
+	if !json.Valid(data) {
+		return errors.New("its model card is not valid JSON")
+	}
+	c, err := modelcard.Parse(data)
+	if err != nil {
+		return fmt.Errorf("its model card: %w", err)
+	}
+	if c.Format != modelcard.Format {
+		return fmt.Errorf("its model card has format %q, want %q", c.Format, modelcard.Format)
+	}
+	if c.Config != cfg {
+		return fmt.Errorf("its model card describes config %+v, the weights are %+v: the card belongs to another model", c.Config, cfg)
+	}
+	return nil
 }

@@ -24,6 +24,10 @@ func main() {
 	for name, fn := range map[string]func(arg safejs.Value) (safejs.Value, error){
 		"ganomalyLoad":  load,
 		"ganomalyScore": score,
+		// Training (train.go): each takes the page's message and answers {ok} or {error}.
+		"ganomalyTrainLead":    done(trainLead),
+		"ganomalyTrainFollow":  done(trainFollow),
+		"ganomalyTrainControl": done(trainControl),
 	} {
 		f, err := safejs.FuncOf(guard(fn))
 		if err != nil {
@@ -37,7 +41,17 @@ func main() {
 	select {}
 }
 
-// guard turns a function of one Uint8Array into a JS callback that always returns an
+// done makes a function that only succeeds or fails answer {ok: true} on success.
+func done(fn func(msg safejs.Value) error) func(safejs.Value) (safejs.Value, error) {
+	return func(msg safejs.Value) (safejs.Value, error) {
+		if err := fn(msg); err != nil {
+			return safejs.Value{}, err
+		}
+		return object(map[string]any{"ok": true})
+	}
+}
+
+// guard turns a function of one argument (a Uint8Array, or a message) into a JS callback that always returns an
 // object: a panic inside a safejs.FuncOf callback would kill the worker's Go program
 // for good, so it becomes {error} like any other failure.
 func guard(fn func(arg safejs.Value) (safejs.Value, error)) func(this safejs.Value, args []safejs.Value) any {
@@ -48,7 +62,7 @@ func guard(fn func(arg safejs.Value) (safejs.Value, error)) func(this safejs.Val
 			}
 		}()
 		if len(args) != 1 {
-			return errorObject(errors.New("internal error: want one Uint8Array argument"))
+			return errorObject(errors.New("internal error: want one argument"))
 		}
 		v, err := fn(args[0])
 		if err != nil {

@@ -118,6 +118,13 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Fetched by the service worker at install: the kernel worker (script, wasm), the
+	// default weights and the MNIST pack (when the web folder has it: make web writes
+	// it), so that a first visit is enough to score and to train offline.
+	cacheable := []string{ui.WorkerScript, ui.WorkerWasm, ui.WorkerScalarWasm, "/web/icon.svg", opts.DefaultModel.URL}
+	if _, ok := assets[strings.TrimPrefix(ui.PackURL, "/web/")]; ok {
+		cacheable = append(cacheable, ui.PackURL)
+	}
 	interval := opts.AutoUpdateInterval
 	switch {
 	case interval == 0:
@@ -142,10 +149,8 @@ func New(opts Options) (*App, error) {
 			SVG:        "/web/icon.svg",
 			AppleTouch: "/web/icon-192.png",
 		},
-		Styles: []string{"/web/app.css"},
-		// Fetched by the service worker at install: the kernel worker (script, wasm)
-		// and the default weights, so that a first visit is enough to work offline.
-		CacheableResources:      []string{ui.WorkerScript, ui.WorkerWasm, ui.WorkerScalarWasm, "/web/icon.svg", opts.DefaultModel.URL},
+		Styles:                  []string{"/web/app.css"},
+		CacheableResources:      cacheable,
 		Env:                     env,
 		WasmContentLengthHeader: UncompressedLengthHeader,
 		AutoUpdateInterval:      interval,

@@ -261,3 +261,15 @@ func FormatETA(seconds float64) string {
 		return fmt.Sprintf("%d h %02d min", s/3600, s/60%60)
 	}
 }
+
+// BrowserLimits are what the browser trains on its own (no server): a phone must be
+// able to, so the sizes are the small ones, on the MNIST digits it carries (the pack
+// of model/data: 5,400 train and 600 validation normals with any digit held out);
+// everything else follows the trainer's rules.
+var BrowserLimits = JobLimits{
+	Datasets: []string{"mnist"}, Protocols: []string{"honest", "paper"}, ImageSizes: []int{16, 32},
+	MaxEpochs: 20, MaxImageSize: 32, MaxWidth: 32, MaxBatchSize: 256, MaxTrain: 6000, MaxQueued: 1,
+	Defaults: JobRequest{Dataset: "mnist", AnomalyClass: 2, Epochs: 3, ImageSize: 32, Protocol: "honest",
+		Width: 16, BatchSize: 64, MaxTrain: 6000, MaxTest: 2000},
+	Device: "cpu", DeviceName: "this browser's cores",
+}

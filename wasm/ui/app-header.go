@@ -36,6 +36,7 @@ func (h *appHeader) Render() app.UI {
 		app.Nav().Class("topnav").Body(
 			app.A().Href(PathCheck).ID("nav-check").Text("Check"),
 			app.A().Href(PathTrain).ID("nav-train").Text("Train"),
+			app.A().Href(PathTrainHere).ID("nav-train-here").Text("Train here"),
 		),
 		app.Span().Class("net "+status).ID("net-status").DataSet("online", h.Online).Title(label).Body(
 			app.Span().Class("dot"),

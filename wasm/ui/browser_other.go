@@ -41,3 +41,31 @@ func (*pool) size() int                { return 0 }
 func (*pool) kernel() string           { return "" }
 func (*pool) submit(job)               {}
 func (*pool) close()                   {}
+
+// Stand-ins for here-browser_js.go.
+
+type hereRun struct{}
+
+type hereMsg struct {
+	kind      string
+	event     api.JobEvent
+	weights   []byte
+	card      []byte
+	name      string
+	err       string
+	cancelled bool
+}
+
+const hereCheckpointURL = "/web/data/here-checkpoint"
+const storeHereRequest = "ganomaly.here.request"
+
+func startHere(api.JobRequest, int, string, bool, func(hereMsg)) (*hereRun, error) {
+	return nil, errNotBrowser
+}
+func (*hereRun) control(string) error { return errNotBrowser }
+func (*hereRun) stop()                {}
+func deleteCached(string)             {}
+func hasCached(string) bool           { return false }
+func keepModel(string, []byte, []byte) (api.Model, error) {
+	return api.Model{}, errNotBrowser
+}

@@ -72,7 +72,7 @@ func (p *checkPage) OnMount(ctx app.Context) {
 	}))
 	def, haveDef := defaultModel()
 	stored := storedModels(ctx.LocalStorage())
-	p.models = mergeModels(def, haveDef, stored.Models)
+	p.models = mergeModels(def, haveDef, withLocal(ctx.LocalStorage(), stored.Models))
 	p.serverVersion = stored.ServerVersion
 	var choice string
 	ctx.LocalStorage().Get(storeChoice, &choice)
@@ -136,7 +136,7 @@ func (p *checkPage) refreshModels(ctx app.Context, choice string) {
 			p.modelsNote = ""
 			ctx.LocalStorage().Set(storeModels, list)
 			def, haveDef := defaultModel()
-			p.models = mergeModels(def, haveDef, list.Models)
+			p.models = mergeModels(def, haveDef, withLocal(ctx.LocalStorage(), list.Models))
 			if list.ServerVersion != "" {
 				p.serverVersion = list.ServerVersion
 			}

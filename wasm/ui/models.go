@@ -15,7 +15,27 @@ import (
 const (
 	storeModels = "ganomaly.models"
 	storeChoice = "ganomaly.model"
+	// storeLocal lists the models trained in this browser (their weights are in Cache
+	// Storage under their URLs).
+	storeLocal = "ganomaly.localModels"
 )
+
+// localModels are the models trained in this browser, newest first.
+func localModels(s app.BrowserStorage) []api.Model {
+	var ms []api.Model
+	s.Get(storeLocal, &ms)
+	return ms
+}
+
+// addLocalModel records a model trained in this browser.
+func addLocalModel(s app.BrowserStorage, m api.Model) {
+	s.Set(storeLocal, append([]api.Model{m}, localModels(s)...))
+}
+
+// withLocal is the server's models followed by this browser's own.
+func withLocal(s app.BrowserStorage, listed []api.Model) []api.Model {
+	return append(append([]api.Model(nil), listed...), localModels(s)...)
+}
 
 // defaultModel is the embedded default model as the server described it in the app's
 // environment; ok is false when the page was not served by the ganomaly server.

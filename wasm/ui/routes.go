@@ -16,7 +16,8 @@ const (
 func Routes() {
 	app.Route(PathCheck, &checkPage{})
 	app.Route(PathTeach, &teachPage{})
-	app.Route(PathTrain, &trainPage{}) // train-page.go
+	app.Route(PathTrain, &trainPage{})    // train-page.go
+	app.Route(PathTrainHere, &herePage{}) // here-page.go
 }
 
 // Files of the kernel worker under the server's /web/ folder (see wasm/worker and
@@ -28,6 +29,10 @@ const (
 	// WorkerScalarWasm is the same program with the scalar kernels, for browsers
 	// without WebAssembly SIMD (worker.js chooses).
 	WorkerScalarWasm = "/web/worker-scalar.wasm"
+	// PackURL is the MNIST sample the browser trains on (model/data's pack format, 1.4
+	// MB), cached at install like the kernel worker, so that "Train here" works offline
+	// after one visit.
+	PackURL = "/web/data/mnist-pack.gz"
 )
 
 // Environment variables the server passes to the app (go-app's Handler.Env, read with

@@ -92,7 +92,7 @@ func (p *teachPage) OnNav(ctx app.Context) {
 	stored := storedModels(ctx.LocalStorage())
 	var choice string
 	ctx.LocalStorage().Get(storeChoice, &choice)
-	if m, ok := choose(mergeModels(def, haveDef, stored.Models), choice); ok {
+	if m, ok := choose(mergeModels(def, haveDef, withLocal(ctx.LocalStorage(), stored.Models)), choice); ok {
 		p.model = m
 		p.setCard(m)
 		p.message = "Choose an image to see how the model " + humanName(m) + " scores it."

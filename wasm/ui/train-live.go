@@ -59,24 +59,10 @@ func (p *trainPage) renderLive() app.UI {
 			app.Span().Class("train-state "+string(state)).ID("train-state").Text(string(state)),
 			app.If(j.ID != "", app.P().Class("note").Text(describeRequest(j.Request))),
 		),
-		app.Div().Class("train-progress").Role("progressbar").Aria("valuemin", 0).Aria("valuemax", 100).
-			Aria("valuenow", int(frac*100)).Body(
-			app.Div().Class("train-progress-fill").Style("width", fmt.Sprintf("%.1f%%", frac*100)),
-		),
-		app.Ul().Class("train-figures").Body(
-			app.Li().Body(app.Span().Text("epoch "), app.B().Textf("%d / %d", max(pr.Epoch, 0), pr.Epochs)),
-			app.Li().Body(app.Span().Text("step "), app.B().ID("train-step").Textf("%d / %d", pr.Iteration, pr.Iterations)),
-			app.If(pr.ImagesPerSecond > 0, app.Li().Body(app.B().ID("train-rate").Textf("%.0f", pr.ImagesPerSecond), app.Span().Text(" images/s"))),
-			app.If(pr.ETASeconds > 0 && !state.Ended(), app.Li().Body(app.Span().Text("about "), app.B().ID("train-eta").Text(api.FormatETA(pr.ETASeconds)), app.Span().Text(" left"))),
-			app.If(p.conn != "", app.Li().Class("train-conn "+string(p.conn)).ID("train-conn").Text(trainConnLabel[p.conn])),
-		),
+		progressBar(frac),
+		progressFigures(pr, state.Ended(), app.If(p.conn != "", app.Li().Class("train-conn "+string(p.conn)).ID("train-conn").Text(trainConnLabel[p.conn]))),
 		app.If(t.Message != "" && !state.Ended(), app.P().Class("note").Text(t.Message)),
-		app.Div().Class("train-charts").Body(
-			app.Range(trainSeries).Slice(func(i int) app.UI {
-				s := trainSeries[i]
-				return &trainChart{Key: s.Key, Label: s.Label, Points: t.curve(s.Value), XMax: pr.Iterations}
-			}),
-		),
+		lossCharts(t),
 		app.If(len(t.Epochs) > 0, p.renderEpochs()),
 		app.If(state == api.JobFailed || state == api.JobCancelled || state == api.JobInterrupted,
 			app.P().Class("train-error").ID("train-error").Text(t.Error)),
@@ -106,8 +92,10 @@ func (p *trainPage) renderLive() app.UI {
 }
 
 // renderEpochs tabulates the figures of each finished epoch.
-func (p *trainPage) renderEpochs() app.UI {
-	eps := p.trace.Epochs
+func (p *trainPage) renderEpochs() app.UI { return epochsTable(p.trace.Epochs) }
+
+// epochsTable tabulates the figures of each finished epoch of a training.
+func epochsTable(eps []api.EpochFigures) app.UI {
 	paper := false
 	for _, e := range eps {
 		paper = paper || e.TestAUC > 0
@@ -153,5 +141,34 @@ func (p *trainPage) renderJobs() app.UI {
 				).OnClick(func(ctx app.Context, e app.Event) { p.follow(ctx, j.ID) }),
 			)
 		})),
+	)
+}
+
+// progressBar shows a fraction in [0, 1] of a training done.
+func progressBar(frac float64) app.UI {
+	return app.Div().Class("train-progress").Role("progressbar").Aria("valuemin", 0).Aria("valuemax", 100).
+		Aria("valuenow", int(frac*100)).Body(
+		app.Div().Class("train-progress-fill").Style("width", fmt.Sprintf("%.1f%%", frac*100)),
+	)
+}
+
+// progressFigures lists a training's epoch, step, throughput and time left, then extra.
+func progressFigures(pr api.JobProgress, ended bool, extra ...app.UI) app.UI {
+	return app.Ul().Class("train-figures").Body(
+		app.Li().Body(app.Span().Text("epoch "), app.B().Textf("%d / %d", max(pr.Epoch, 0), pr.Epochs)),
+		app.Li().Body(app.Span().Text("step "), app.B().ID("train-step").Textf("%d / %d", pr.Iteration, pr.Iterations)),
+		app.If(pr.ImagesPerSecond > 0, app.Li().Body(app.B().ID("train-rate").Textf("%.0f", pr.ImagesPerSecond), app.Span().Text(" images/s"))),
+		app.If(pr.ETASeconds > 0 && !ended, app.Li().Body(app.Span().Text("about "), app.B().ID("train-eta").Text(api.FormatETA(pr.ETASeconds)), app.Span().Text(" left"))),
+		app.Range(extra).Slice(func(i int) app.UI { return extra[i] }),
+	)
+}
+
+// lossCharts draws the trace's loss curves, one chart per series.
+func lossCharts(t *trainTrace) app.UI {
+	return app.Div().Class("train-charts").Body(
+		app.Range(trainSeries).Slice(func(i int) app.UI {
+			s := trainSeries[i]
+			return &trainChart{Key: s.Key, Label: s.Label, Points: t.curve(s.Value), XMax: t.Progress.Iterations}
+		}),
 	)
 }

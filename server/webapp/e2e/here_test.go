@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/imageio"
+	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// TestTrainInBrowser: after one visit, with the server stopped and the network cut,
+// "Train here" trains a short run on two Web Workers from the MNIST pack the service
+// worker cached; the model lands in the model picker; a digit scored with it in the
+// page gets the score that the downloaded weights file gives natively
+// (model.Detector, what ganomaly score runs).
+func TestTrainInBrowser(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: webDir(t), Version: "e2e"})
+	ctx := newBrowser(t)
+	downloads := t.TempDir()
+	if _, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the app", `document.querySelector('#drop-zone[data-client="true"]') !== null`, time.Minute)
+	evaluate[bool](t, ctx, `navigator.serviceWorker.ready.then(() => true)`, chromedp.EvalAwaitPromise)
+	waitFor(t, ctx, "the MNIST pack in the cache", `caches.match("/web/data/mnist-pack.gz").then(r => !!r)`, time.Minute)
+	srv.stop()
+	goOffline(t, ctx)
+
+	// 540 train normals of 16×16, width 8, batches of 32 on two workers, 2 epochs.
+	const query = "?class=2&epochs=2&width=8&size=16&max_train=600&max_test=400&batch=32&workers=2"
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here"+query)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the Train here page", `document.querySelector('#here-page[data-client="true"]') !== null`, time.Minute)
+	start := time.Now()
+	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
+	waitFor(t, ctx, "the training to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 5*time.Minute)
+	page := evaluate[map[string]string](t, ctx, `({...document.getElementById("here-page").dataset, error: document.getElementById("train-error")?.textContent || "", step: document.getElementById("train-step")?.textContent || ""})`)
+	if page["state"] != "done" {
+		t.Fatalf("training in the browser ended %q: %s", page["state"], page["error"])
+	}
+	name := page["model"]
+	t.Logf("figure: trained in the browser, offline, in %v: %s points, %s epochs, step %s, model %s", time.Since(start).Round(100*time.Millisecond), page["points"], page["epochs"], page["step"], name)
+	if page["epochs"] != "2" || page["points"] == "0" || !strings.HasPrefix(name, "here-mnist-2-") {
+		t.Errorf("page after training: %v", page)
+	}
+
+	evaluate[bool](t, ctx, `(document.getElementById("download-weights").click(), true)`)
+	weightsPath := filepath.Join(downloads, name+".safetensors")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if st, err := os.Stat(weightsPath); err == nil && st.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(downloads)
+			t.Fatalf("no %s downloaded (folder holds %v)", weightsPath, entries)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the download's last write
+	raw0, err := os.ReadFile(weightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(raw0)
+	version := api.ShortHash(hex.EncodeToString(sum[:]))
+
+	// The model is in the picker, offline; a digit scored with it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the app", `document.querySelector('#drop-zone[data-client="true"]') !== null`, time.Minute)
+	waitFor(t, ctx, "the trained model in the picker", `[...document.querySelectorAll('#model-select option')].some(o => o.value === "`+name+`")`, time.Minute)
+	// The picker takes a choice once the model in use is loaded.
+	waitFor(t, ctx, "the default model", `document.querySelector('#model-status[data-status="ready"]') !== null`, time.Minute)
+	evaluate[bool](t, ctx, `(() => { const s = document.getElementById("model-select"); s.value = "`+name+`"; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	waitFor(t, ctx, "the trained model loaded", `document.querySelector('#model-status[data-status="ready"]') && document.getElementById("model-version")?.dataset.version === "`+version+`"`, time.Minute)
+	digit := digitPNGs(t, 1)[0]
+	evaluate[int](t, ctx, dropScript([]upload{file("digit-7.png", "image/png", digit)}))
+	waitFor(t, ctx, "the digit's score", `document.querySelector('article.card[data-state="done"]') !== null`, time.Minute)
+	cards := evaluate[[]card](t, ctx, readCards)
+	raw, err := strconv.ParseFloat(cards[0].Raw, 64)
+	if err != nil || cards[0].Model != name+"@"+version {
+		t.Fatalf("card %+v", cards[0])
+	}
+
+	f, err := model.ReadWeightsFile(weightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := model.NewDetector(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := imageio.Load(digit, f.Config.ImageSize, f.Config.Channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := det.Score(nil, x, 1)[0]
+	t.Logf("digit 7: raw score in the browser %.9g, from the downloaded weights natively %.9g; model trained offline: %s (%s)",
+		raw, want.Raw, f.Provenance.Trainer, f.Calibration.Method)
+	if d := raw - want.Raw; d > tolerance*want.Raw || -d > tolerance*want.Raw {
+		t.Errorf("browser raw score %.9g, native %.9g", raw, want.Raw)
+	}
+	if !strings.Contains(f.Provenance.Trainer, "go engine") || f.Config.ImageSize != 16 || f.Config.Width != 8 {
+		t.Errorf("downloaded weights: trainer %q, config %+v", f.Provenance.Trainer, f.Config)
+	}
+}

@@ -1,0 +1,320 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// The browser's own training, from the page's side: fetch the data pack (once, then
+// from Cache Storage), start the workers, wire the followers to the leader with
+// MessageChannels, and hand the leader's messages to the page. The workers do all the
+// work (wasm/worker/train.go); the page draws.
+
+// Cache Storage keys of an unfinished training, so that a reload can resume it.
+const (
+	hereCheckpointURL = "/web/data/here-checkpoint"
+	storeHereRequest  = "ganomaly.here.request"
+)
+
+// hereMsg is one message of the leader.
+type hereMsg struct {
+	kind      string // "started", "event", "checkpoint", "done", "failed"
+	event     api.JobEvent
+	weights   []byte
+	card      []byte
+	name      string
+	err       string
+	cancelled bool
+}
+
+// hereRun is a training in this browser.
+type hereRun struct {
+	mu      sync.Mutex
+	workers []*worker
+	ended   bool
+}
+
+// startHere starts a training of req on n workers, resuming from the stored checkpoint
+// when resume is set; onMsg receives the leader's messages in order, on a goroutine of
+// its own.
+func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(hereMsg)) (*hereRun, error) {
+	pack, err := loadPack()
+	if err != nil {
+		return nil, err
+	}
+	var checkpoint safejs.Value
+	if resume {
+		if checkpoint, err = cachedBuffer(hereCheckpointURL, false); err != nil {
+			return nil, fmt.Errorf("no checkpoint to resume from: %w", err)
+		}
+	}
+	workers, err := startWorkers(n)
+	if err != nil {
+		return nil, err
+	}
+	r := &hereRun{workers: workers}
+	leader := r.workers[0]
+	var ports []any
+	for _, f := range r.workers[1:] {
+		ch, err := construct("MessageChannel")
+		if err != nil {
+			r.stop()
+			return nil, err
+		}
+		p1, _ := ch.Get("port1")
+		p2, _ := ch.Get("port2")
+		ports = append(ports, p1)
+		if err := post(f, map[string]any{"type": "trainFollow", "port": p2}, p2); err != nil {
+			r.stop()
+			return nil, err
+		}
+	}
+	reqJSON, _ := json.Marshal(req)
+	msg := map[string]any{"type": "trainLead", "request": string(reqJSON), "pack": pack, "ports": ports, "name": name}
+	transfer := append([]any{pack}, ports...)
+	if resume {
+		msg["checkpoint"] = checkpoint
+		transfer = append(transfer, checkpoint)
+	}
+	if err := post(leader, msg, transfer...); err != nil {
+		r.stop()
+		return nil, err
+	}
+	go r.relay(leader, onMsg)
+	for i, f := range r.workers[1:] {
+		go func() {
+			for rep := range f.replies {
+				if rep.fatal != nil {
+					onMsg(hereMsg{kind: "failed", err: fmt.Sprintf("training worker %d stopped: %v", i+2, rep.fatal)})
+					return
+				}
+				if e := getString(rep.data, "error"); e != "" {
+					onMsg(hereMsg{kind: "failed", err: fmt.Sprintf("training worker %d: %s", i+2, e)})
+					return
+				}
+			}
+		}()
+	}
+	return r, nil
+}
+
+// relay turns the leader's messages into hereMsgs.
+func (r *hereRun) relay(leader *worker, onMsg func(hereMsg)) {
+	for rep := range leader.replies {
+		if rep.fatal != nil {
+			onMsg(hereMsg{kind: "failed", err: "the training worker stopped: " + rep.fatal.Error()})
+			return
+		}
+		d := rep.data
+		switch getString(d, "type") {
+		case "trainStarted":
+			if e := getString(d, "error"); e != "" {
+				onMsg(hereMsg{kind: "failed", err: e})
+				return
+			}
+			onMsg(hereMsg{kind: "started"})
+		case "trainEvent":
+			var ev api.JobEvent
+			if err := json.Unmarshal([]byte(getString(d, "event")), &ev); err == nil {
+				onMsg(hereMsg{kind: "event", event: ev})
+			}
+		case "trainCheckpoint":
+			ck, _ := d.Get("checkpoint")
+			if err := putCached(hereCheckpointURL, ck); err != nil {
+				fmt.Println("ganomaly: cannot keep the training's checkpoint:", err)
+			}
+			onMsg(hereMsg{kind: "checkpoint"})
+		case "trainDone":
+			ab, _ := d.Get("weights")
+			weights, err := bufferBytes(ab)
+			if err != nil {
+				onMsg(hereMsg{kind: "failed", err: err.Error()})
+				return
+			}
+			onMsg(hereMsg{kind: "done", weights: weights, card: []byte(getString(d, "card")), name: getString(d, "name")})
+			return
+		case "trainFailed":
+			onMsg(hereMsg{kind: "failed", err: getString(d, "error"), cancelled: getBool(d, "cancelled")})
+			return
+		}
+	}
+}
+
+// control pauses, resumes or cancels the run.
+func (r *hereRun) control(action string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended || len(r.workers) == 0 {
+		return errors.New("the training has ended")
+	}
+	return post(r.workers[0], map[string]any{"type": "trainControl", "action": action})
+}
+
+// stop ends the workers.
+func (r *hereRun) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended = true
+	for _, w := range r.workers {
+		w.terminate()
+	}
+}
+
+// startWorkers starts n kernel workers in parallel; it fails only when none starts.
+func startWorkers(n int) ([]*worker, error) {
+	type started struct {
+		w   *worker
+		err error
+	}
+	ch := make(chan started, n)
+	for range n {
+		go func() {
+			w, err := startWorker()
+			ch <- started{w, err}
+		}()
+	}
+	var ws []*worker
+	var firstErr error
+	for range n {
+		s := <-ch
+		if s.err != nil {
+			firstErr = cmpErr(firstErr, s.err)
+			continue
+		}
+		ws = append(ws, s.w)
+	}
+	if len(ws) == 0 {
+		return nil, firstErr
+	}
+	return ws, nil
+}
+
+func post(w *worker, msg map[string]any, transfer ...any) error {
+	o, err := construct("Object")
+	if err != nil {
+		return err
+	}
+	for k, v := range msg {
+		if err := o.Set(k, v); err != nil {
+			return fmt.Errorf("setting %s: %w", k, err)
+		}
+	}
+	_, err = w.js.Call("postMessage", o, transfer)
+	return err
+}
+
+// loadPack returns the MNIST pack, from Cache Storage when it is there (a first
+// training fetches it, and it stays for offline use).
+func loadPack() (safejs.Value, error) {
+	ab, err := cachedBuffer(PackURL, true)
+	if err != nil {
+		return safejs.Value{}, fmt.Errorf("the MNIST digits to train on: %w", err)
+	}
+	return ab, nil
+}
+
+// cachedBuffer reads url from the weights cache, or (fetch) from the network into it.
+func cachedBuffer(url string, fetch bool) (safejs.Value, error) {
+	caches, err := cacheStorage()
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	cache, err := call(caches, "open", weightsCacheName)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	resp, err := call(cache, "match", url)
+	if err != nil || resp.IsUndefined() {
+		if !fetch {
+			return safejs.Value{}, errors.New("not on this device")
+		}
+		if resp, err = call(global, "fetch", url); err != nil {
+			return safejs.Value{}, fmt.Errorf("not on this device yet, and the server cannot be reached (%v): connect once", err)
+		}
+		if !getBool(resp, "ok") {
+			body, _ := call(resp, "text")
+			s, _ := body.String()
+			return safejs.Value{}, httpError(resp, s)
+		}
+		clone, _ := resp.Call("clone")
+		if _, err := call(cache, "put", url, clone); err != nil {
+			fmt.Println("ganomaly: cannot keep", url, "for offline use:", err)
+		}
+	}
+	return call(resp, "arrayBuffer")
+}
+
+// putCached stores the bytes of an ArrayBuffer in the weights cache under url.
+func putCached(url string, ab safejs.Value) error {
+	caches, err := cacheStorage()
+	if err != nil {
+		return err
+	}
+	cache, err := call(caches, "open", weightsCacheName)
+	if err != nil {
+		return err
+	}
+	resp, err := construct("Response", ab)
+	if err != nil {
+		return err
+	}
+	_, err = call(cache, "put", url, resp)
+	return err
+}
+
+// deleteCached removes url from the weights cache.
+func deleteCached(url string) {
+	if caches, err := cacheStorage(); err == nil {
+		if cache, err := call(caches, "open", weightsCacheName); err == nil {
+			call(cache, "delete", url)
+		}
+	}
+}
+
+// hasCached reports whether url is in the weights cache.
+func hasCached(url string) bool {
+	_, err := cachedBuffer(url, false)
+	return err == nil
+}
+
+// keepModel stores a finished model's weights where the model picker loads them from
+// (Cache Storage, under its pinned URL) and returns its description.
+func keepModel(name string, weights, card []byte) (api.Model, error) {
+	m, err := api.Describe(name, weights, card)
+	if err != nil {
+		return m, err
+	}
+	u8, err := construct("Uint8Array", len(weights))
+	if err != nil {
+		return m, err
+	}
+	if _, err := safejs.CopyBytesToJS(u8, weights); err != nil {
+		return m, err
+	}
+	ab, _ := u8.Get("buffer")
+	return m, putCached(m.URL, ab)
+}
+
+func bufferBytes(ab safejs.Value) ([]byte, error) {
+	u8, err := construct("Uint8Array", ab)
+	if err != nil {
+		return nil, err
+	}
+	n, err := u8.Length()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(b, u8); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

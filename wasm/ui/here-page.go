@@ -1,0 +1,305 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
+
+// PathTrainHere is training in this browser: no server, works offline.
+const PathTrainHere = "/train/here"
+
+// hereState is where a training in this browser stands.
+type hereState string
+
+const (
+	hereIdle      hereState = "idle"
+	herePreparing hereState = "preparing"
+	hereRunning   hereState = "running"
+	herePaused    hereState = "paused"
+	hereDone      hereState = "done"
+	hereFailed    hereState = "failed"
+	hereCancelled hereState = "cancelled"
+)
+
+func (s hereState) active() bool { return s == herePreparing || s == hereRunning || s == herePaused }
+
+// MaxTrainWorkers caps the workers of a training: each holds G and D and their
+// gradients; beyond 4 the exchange of gradients costs more than the cores gain.
+const MaxTrainWorkers = 4
+
+// herePage trains GANomaly on MNIST digits in Web Workers, with the trainer and the
+// protocol of the server (model/train), and keeps the model on this device, in the
+// model picker.
+type herePage struct {
+	app.Compo
+
+	online     bool
+	req        api.JobRequest
+	workers    int
+	maxWorkers int
+
+	state     hereState
+	trace     trainTrace
+	errMsg    string
+	resumable bool
+	run       *hereRun
+	model     api.Model
+	weights   []byte
+	card      []byte
+	started   time.Time
+}
+
+func (p *herePage) OnMount(ctx app.Context) {
+	if p.state == "" {
+		p.state = hereIdle
+	}
+	if !app.IsClient {
+		return
+	}
+	p.online = isOnline()
+	p.maxWorkers = max(1, min(hardwareConcurrency(), MaxTrainWorkers))
+	p.workers = p.maxWorkers
+	p.req = api.BrowserLimits.Defaults
+	p.applyQuery(ctx.Page().URL().Query())
+	var stored api.JobRequest
+	ctx.LocalStorage().Get(storeHereRequest, &stored)
+	ctx.Async(func() {
+		ok := stored.Dataset != "" && hasCached(hereCheckpointURL)
+		ctx.Dispatch(func(app.Context) { p.resumable = ok && !p.state.active() })
+	})
+}
+
+// applyQuery takes settings from the address (?class=3&epochs=1&width=8&size=16&
+// workers=2&max_train=600&max_test=400&batch=32), so that a link, or a test, can set
+// up a run.
+func (p *herePage) applyQuery(q url.Values) {
+	for key, dst := range map[string]*int{
+		"class": &p.req.AnomalyClass, "epochs": &p.req.Epochs, "width": &p.req.Width, "size": &p.req.ImageSize,
+		"max_train": &p.req.MaxTrain, "max_test": &p.req.MaxTest, "batch": &p.req.BatchSize, "workers": &p.workers,
+	} {
+		if v, err := strconv.Atoi(q.Get(key)); err == nil {
+			*dst = v
+		}
+	}
+	p.workers = max(1, min(p.workers, MaxTrainWorkers))
+}
+
+func (p *herePage) OnDismount() {
+	if p.run != nil && !p.state.active() {
+		p.run.stop()
+	}
+}
+
+// start launches a run; resume continues the stored one.
+func (p *herePage) start(ctx app.Context, resume bool) {
+	if p.state.active() {
+		return
+	}
+	if resume {
+		ctx.LocalStorage().Get(storeHereRequest, &p.req)
+	} else {
+		ctx.LocalStorage().Set(storeHereRequest, p.req)
+		deleteCached(hereCheckpointURL)
+	}
+	p.state, p.errMsg, p.trace, p.resumable = herePreparing, "", trainTrace{JobID: "here"}, false
+	p.model, p.weights, p.card, p.started = api.Model{}, nil, nil, time.Now()
+	name := fmt.Sprintf("here-mnist-%d-%s", p.req.AnomalyClass, time.Now().Format("20060102-150405"))
+	req, workers := p.req, p.workers
+	ctx.Async(func() {
+		run, err := startHere(req, workers, name, resume, func(m hereMsg) {
+			ctx.Dispatch(func(ctx app.Context) { p.onMsg(ctx, m) })
+		})
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.state, p.errMsg = hereFailed, err.Error()
+				return
+			}
+			p.run = run
+		})
+	})
+}
+
+func (p *herePage) onMsg(ctx app.Context, m hereMsg) {
+	switch m.kind {
+	case "started":
+		if p.state == herePreparing {
+			p.state = hereRunning
+		}
+	case "event":
+		p.trace.apply(m.event)
+	case "done":
+		p.weights, p.card = m.weights, m.card
+		if p.run != nil {
+			p.run.stop()
+		}
+		ctx.Async(func() {
+			model, err := keepModel(m.name, m.weights, m.card)
+			ctx.Dispatch(func(ctx app.Context) {
+				if err != nil {
+					p.state, p.errMsg = hereFailed, "the model is trained but cannot be kept on this device: "+err.Error()+" (download it below)"
+					return
+				}
+				p.model, p.state = model, hereDone
+				addLocalModel(ctx.LocalStorage(), model)
+				ctx.LocalStorage().Del(storeHereRequest)
+				deleteCached(hereCheckpointURL)
+			})
+		})
+	case "failed":
+		if p.run != nil {
+			p.run.stop()
+		}
+		p.state, p.errMsg = hereFailed, m.err
+		if m.cancelled {
+			p.state, p.errMsg = hereCancelled, "Cancelled."
+		}
+		p.resumable = len(p.trace.Epochs) > 0
+	}
+}
+
+func (p *herePage) control(ctx app.Context, action string) {
+	if p.run == nil {
+		return
+	}
+	if err := p.run.control(action); err != nil {
+		p.errMsg = err.Error()
+		return
+	}
+	switch action {
+	case "pause":
+		p.state = herePaused
+	case "resume":
+		p.state = hereRunning
+	}
+}
+
+func (p *herePage) Render() app.UI {
+	state := p.state
+	if state == "" {
+		state = hereIdle
+	}
+	t := &p.trace
+	pr := t.Progress
+	frac := pr.Fraction()
+	if state == hereDone {
+		frac = 1
+	}
+	return app.Div().Class("app").Body(
+		&appHeader{Online: p.online},
+		app.Main().Class("train here").ID("here-page").DataSet("state", string(state)).DataSet("client", p.maxWorkers > 0).
+			DataSet("points", len(t.Steps)).DataSet("epochs", len(t.Epochs)).DataSet("model", p.model.Name).Body(
+			app.Section().Class("here-intro").Body(
+				app.H1().Text("Train in this browser"),
+				app.P().Text("GANomaly learns what normal MNIST digits look like, with one digit held out as the anomaly, right here: "+
+					"on this device's cores, in Web Workers, with no server and also offline. It is the trainer and the protocol of the server "+
+					"(model selection and calibration on validation normals, the test set scored once), and the model lands in the model picker."),
+			),
+			p.renderForm(state),
+			app.If(state != hereIdle, app.Section().Class("train-live state-"+string(state)).ID("train-live").Body(
+				app.Div().Class("train-live-head").Body(
+					app.H2().Textf("Digit %d held out", p.req.AnomalyClass),
+					app.Span().Class("train-state "+string(state)).ID("train-state").Text(hereStateLabel[state]),
+				),
+				progressBar(frac),
+				progressFigures(pr, !state.active()),
+				app.If(t.Message != "" && state.active(), app.P().Class("note").ID("train-message").Text(t.Message)),
+				lossCharts(t),
+				app.If(len(t.Epochs) > 0, epochsTable(t.Epochs)),
+				app.If(p.errMsg != "", app.P().Class("train-error").ID("train-error").Text(p.errMsg)),
+				app.If(state == hereDone, p.renderDone()),
+				app.Div().Class("train-live-actions").Body(
+					app.If(state == hereRunning, app.Button().Class("button").ID("pause-training").Text("Pause").
+						OnClick(func(ctx app.Context, e app.Event) { p.control(ctx, "pause") })),
+					app.If(state == herePaused, app.Button().Class("button primary").ID("resume-training").Text("Resume").
+						OnClick(func(ctx app.Context, e app.Event) { p.control(ctx, "resume") })),
+					app.If(state.active(), app.Button().Class("button").ID("cancel-training").Text("Cancel").
+						OnClick(func(ctx app.Context, e app.Event) { p.control(ctx, "cancel") })),
+				),
+			)),
+		),
+		app.Footer().Class("footer").Body(
+			app.Text("Training runs in this browser's Web Workers (pure Go compiled to WebAssembly); the digits come with the app and stay on this device."),
+		),
+	)
+}
+
+var hereStateLabel = map[hereState]string{
+	hereIdle: "ready", herePreparing: "starting the workers…", hereRunning: "training", herePaused: "paused",
+	hereDone: "done", hereFailed: "failed", hereCancelled: "cancelled",
+}
+
+func (p *herePage) renderForm(state hereState) app.UI {
+	classes := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	busy := state.active()
+	return app.Section().Class("train-form here-form").ID("here-form").Body(
+		app.Div().Class("form-grid").Body(
+			hereField("here-class", "Digit held out as the anomaly",
+				app.Select().ID("here-class").Disabled(busy).Body(app.Range(classes).Slice(func(i int) app.UI {
+					return app.Option().Value(classes[i]).Selected(classes[i] == p.req.AnomalyClass).Text(classes[i])
+				})).OnChange(func(ctx app.Context, e app.Event) {
+					p.req.AnomalyClass, _ = strconv.Atoi(ctx.JSSrc().Get("value").String())
+				}), "2 is the default model's; 1 and 9 are hard for a short run"),
+			hereField("here-epochs", "Epochs", app.Input().ID("here-epochs").Type("number").Min(1).Max(api.BrowserLimits.MaxEpochs).
+				Value(p.req.Epochs).Disabled(busy).OnChange(func(ctx app.Context, e app.Event) {
+				p.req.Epochs, _ = strconv.Atoi(ctx.JSSrc().Get("value").String())
+			}), fmt.Sprintf("passes over %d normal digits", p.req.MaxTrain*9/10)),
+			hereField("here-width", "Width", app.Select().ID("here-width").Disabled(busy).Body(
+				app.Range([]int{8, 16, 32}).Slice(func(i int) app.UI {
+					w := []int{8, 16, 32}[i]
+					return app.Option().Value(w).Selected(w == p.req.Width).Text(w)
+				})).OnChange(func(ctx app.Context, e app.Event) {
+				p.req.Width, _ = strconv.Atoi(ctx.JSSrc().Get("value").String())
+			}), "feature width of the first layer (the default model's is 16)"),
+			hereField("here-workers", "Workers", app.Input().ID("here-workers").Type("number").Min(1).Max(MaxTrainWorkers).
+				Value(p.workers).Disabled(busy).OnChange(func(ctx app.Context, e app.Event) {
+				n, _ := strconv.Atoi(ctx.JSSrc().Get("value").String())
+				p.workers = max(1, min(n, MaxTrainWorkers))
+			}), fmt.Sprintf("this device has %d cores", max(p.maxWorkers, hardwareConcurrency()))),
+		),
+		app.Div().Class("form-actions").Body(
+			app.Button().Class("button primary").ID("start-training").Disabled(busy).Text("Train here").
+				OnClick(func(ctx app.Context, e app.Event) { p.start(ctx, false) }),
+			app.If(p.resumable && !busy, app.Button().Class("button").ID("resume-stored").Text("Resume the last training").
+				OnClick(func(ctx app.Context, e app.Event) { p.start(ctx, true) })),
+			app.A().Class("button link").Href(PathTrain).Text("Train on the server instead"),
+		),
+	)
+}
+
+func hereField(id, label string, input app.UI, hint string) app.UI {
+	return app.Div().Class("field").Body(
+		app.Label().For(id).Text(label),
+		input,
+		app.Small().Class("hint").Text(hint),
+	)
+}
+
+func (p *herePage) renderDone() app.UI {
+	m := p.model
+	return app.Div().Class("train-published").ID("here-done").DataSet("model", m.Name).Body(
+		app.P().Body(
+			app.Text("Kept on this device as "), app.Code().ID("here-model").Text(m.Name),
+			app.If(m.AUC > 0, app.Textf(" (test AUC %.3f)", m.AUC)),
+			app.Textf(", in %s: it is in the model picker and works offline.", time.Since(p.started).Round(time.Second)),
+		),
+		app.Div().Class("form-actions").Body(
+			app.Button().Class("button primary").ID("score-with-model").Text("Score images with it").
+				OnClick(func(ctx app.Context, e app.Event) {
+					ctx.LocalStorage().Set(storeChoice, m.Name)
+					ctx.Navigate(PathCheck)
+				}),
+			app.Button().Class("button").ID("download-weights").Text("Download the weights").
+				OnClick(func(ctx app.Context, e app.Event) {
+					download(m.Name+".safetensors", "application/octet-stream", p.weights)
+				}),
+			app.Button().Class("button").ID("download-card").Text("Download the model card").
+				OnClick(func(ctx app.Context, e app.Event) { download(m.Name+".json", "application/json", p.card) }),
+		),
+	)
+}

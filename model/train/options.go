@@ -77,7 +77,7 @@ type Options struct {
 	// Checkpoints, when set instead of CheckpointDir, keeps the checkpoint (the
 	// browser's storage). It is not saved with the options.
 	Checkpoints CheckpointStore `json:"-"`
-	Resume        bool   `json:"resume,omitempty"`
+	Resume      bool            `json:"resume,omitempty"`
 	// MaxIterations caps the number of training steps over the whole run (0: no cap),
 	// for tiny jobs and tests; the epoch in progress when the cap is reached is
 	// evaluated as a finished one.

@@ -27,7 +27,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: all run build web gotch chromium peers torch datasets test vet check-purity test-model test-wasm \
-	test-server test-web test-browser test-binary fuzz bench bench-native bench-wasm bench-train bench-peers \
+	test-server test-web test-browser test-binary fuzz bench bench-native bench-wasm bench-train bench-peers bench-browser \
 	default-model clean
 
 all: build
@@ -193,6 +193,10 @@ bench-train: gotch torch
 	$(TRAIN_BENCH_ENV) /usr/bin/python3 server/peers/torch_train_step.py --compare gotch=.build/bench/train-gotch.txt \
 		--compare "pure Go=.build/bench/train-go.txt" --compare "pure Go, 1 thread=.build/bench/train-go1.txt" \
 		--compare "pure Go wasm, 1 thread=.build/bench/train-wasm.txt"
+
+## bench-browser: training in headless Chromium (one epoch of the browser's default run, on 1 and 2 workers)
+bench-browser: chromium
+	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 -run='^$$' -bench='TrainInBrowser' -benchtime=1x ./server/webapp/e2e
 
 ## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
 # One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints

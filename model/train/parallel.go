@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
@@ -91,6 +92,10 @@ func (e *ParallelEngine) Step(x []float32, n int) (learn.Losses, error) {
 			parts[i].res, parts[i].err = e.followers[i-1].Gradients(xs, size)
 		}()
 	}
+	// Let the followers' goroutines hand over their batches before this one computes:
+	// under WebAssembly there is one thread, and a goroutine runs only when the
+	// running one yields.
+	runtime.Gosched()
 	l, err := e.t.Gradients(x[:parts[0].n*per], parts[0].n)
 	wg.Wait()
 	if err != nil {
@@ -150,6 +155,7 @@ func (e *ParallelEngine) Step(x []float32, n int) (learn.Losses, error) {
 			errs[i+1] = f.Apply(shared, reinit)
 		}()
 	}
+	runtime.Gosched()
 	errs[0] = e.t.Apply(reinit)
 	wg.Wait()
 	for i, err := range errs {

@@ -53,6 +53,22 @@ type herePage struct {
 	weights   []byte
 	card      []byte
 	started   time.Time
+	// The first and the last step event seen, for the run's mean throughput.
+	firstStep, lastStep api.JobEvent
+}
+
+// meanRate is the run's training throughput in images per second, between its first
+// and last step events (validation and test passes are not steps).
+func (p *herePage) meanRate() float64 {
+	dt := p.lastStep.Time.Sub(p.firstStep.Time).Seconds()
+	if dt <= 0 || p.lastStep.Iteration <= p.firstStep.Iteration {
+		return 0
+	}
+	batch := p.req.BatchSize
+	if batch == 0 {
+		batch = api.BrowserLimits.Defaults.BatchSize
+	}
+	return float64((p.lastStep.Iteration-p.firstStep.Iteration)*batch) / dt
 }
 
 func (p *herePage) OnMount(ctx app.Context) {
@@ -109,6 +125,7 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 	}
 	p.state, p.errMsg, p.trace, p.resumable = herePreparing, "", trainTrace{JobID: "here"}, false
 	p.model, p.weights, p.card, p.started = api.Model{}, nil, nil, time.Now()
+	p.firstStep, p.lastStep = api.JobEvent{}, api.JobEvent{}
 	name := fmt.Sprintf("here-mnist-%d-%s", p.req.AnomalyClass, time.Now().Format("20060102-150405"))
 	req, workers := p.req, p.workers
 	ctx.Async(func() {
@@ -133,6 +150,12 @@ func (p *herePage) onMsg(ctx app.Context, m hereMsg) {
 		}
 	case "event":
 		p.trace.apply(m.event)
+		if m.event.Kind == api.EventStep {
+			if p.firstStep.Iteration == 0 {
+				p.firstStep = m.event
+			}
+			p.lastStep = m.event
+		}
 	case "done":
 		p.weights, p.card = m.weights, m.card
 		if p.run != nil {
@@ -193,6 +216,7 @@ func (p *herePage) Render() app.UI {
 	return app.Div().Class("app").Body(
 		&appHeader{Online: p.online},
 		app.Main().Class("train here").ID("here-page").DataSet("state", string(state)).DataSet("client", p.maxWorkers > 0).
+			DataSet("images-per-second", fmt.Sprintf("%.1f", p.meanRate())).
 			DataSet("points", len(t.Steps)).DataSet("epochs", len(t.Epochs)).DataSet("model", p.model.Name).Body(
 			app.Section().Class("here-intro").Body(
 				app.H1().Text("Train in this browser"),
@@ -286,7 +310,7 @@ func (p *herePage) renderDone() app.UI {
 		app.P().Body(
 			app.Text("Kept on this device as "), app.Code().ID("here-model").Text(m.Name),
 			app.If(m.AUC > 0, app.Textf(" (test AUC %.3f)", m.AUC)),
-			app.Textf(", in %s: it is in the model picker and works offline.", time.Since(p.started).Round(time.Second)),
+			app.Textf(", in %s (%.0f training images/s): it is in the model picker and works offline.", time.Since(p.started).Round(time.Second), p.meanRate()),
 		),
 		app.Div().Class("form-actions").Body(
 			app.Button().Class("button primary").ID("score-with-model").Text("Score images with it").

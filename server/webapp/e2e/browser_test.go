@@ -265,7 +265,7 @@ func checkCards(t *testing.T, cards []card, native map[string]*model.Result) {
 
 // logConsole copies the page's console errors and uncaught exceptions to the test
 // log, which is where a failing browser test's cause usually is.
-func logConsole(t *testing.T, ctx context.Context) {
+func logConsole(t testing.TB, ctx context.Context) {
 	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
 	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
 	go func() {

@@ -37,7 +37,7 @@ var (
 )
 
 // repoRoot is the module's root, three levels above this package.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
@@ -48,7 +48,7 @@ func repoRoot(t *testing.T) string {
 
 // chromium finds the browser, or skips the test saying how to get one
 // (fails instead when GANOMALY_REQUIRE_BROWSER is set).
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are skipped in -short mode")
@@ -83,7 +83,7 @@ var (
 // simdEnv is what the Makefile's SIMD_ENV sets for the kernel worker.
 var simdEnv = []string{"GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd"}
 
-func webDir(t *testing.T) string {
+func webDir(t testing.TB) string {
 	t.Helper()
 	if *keepWeb != "" {
 		return *keepWeb
@@ -164,7 +164,7 @@ type server struct {
 	srv  *httpserver.Server
 }
 
-func startServer(t *testing.T, addr string, opts httpserver.Options) *server {
+func startServer(t testing.TB, addr string, opts httpserver.Options) *server {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -195,7 +195,7 @@ func startServer(t *testing.T, addr string, opts httpserver.Options) *server {
 
 // newBrowser starts a headless Chromium with a fresh profile and returns a tab's context.
 // The browser's console errors and uncaught exceptions go to the test log.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	exe := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -337,7 +337,7 @@ func goOffline(t *testing.T, ctx context.Context) {
 }
 
 // waitFor polls a JavaScript predicate until it is true or the timeout passes.
-func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout time.Duration) {
+func waitFor(t testing.TB, ctx context.Context, what, predicate string, timeout time.Duration) {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](predicate,
 		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(timeout))); err != nil {
@@ -350,7 +350,7 @@ func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout 
 	}
 }
 
-func evaluate[T any](t *testing.T, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
+func evaluate[T any](t testing.TB, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {

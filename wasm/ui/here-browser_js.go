@@ -46,16 +46,19 @@ type hereRun struct {
 // when resume is set; onMsg receives the leader's messages in order, on a goroutine of
 // its own.
 func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(hereMsg)) (*hereRun, error) {
+	onMsg(hereMsg{kind: "note", err: "Reading the MNIST digits…"})
 	pack, err := loadPack()
 	if err != nil {
 		return nil, err
 	}
 	var checkpoint safejs.Value
 	if resume {
+		onMsg(hereMsg{kind: "note", err: "Reading the checkpoint…"})
 		if checkpoint, err = cachedBuffer(hereCheckpointURL, false); err != nil {
 			return nil, fmt.Errorf("no checkpoint to resume from: %w", err)
 		}
 	}
+	onMsg(hereMsg{kind: "note", err: fmt.Sprintf("Starting %d worker%s…", n, map[bool]string{true: "s"}[n > 1])})
 	workers, err := startWorkers(n)
 	if err != nil {
 		return nil, err
@@ -88,6 +91,7 @@ func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(h
 		r.stop()
 		return nil, err
 	}
+	onMsg(hereMsg{kind: "note", err: "Preparing the digits and the networks in the workers…"})
 	go r.relay(leader, onMsg)
 	for i, f := range r.workers[1:] {
 		go func() {

@@ -47,12 +47,16 @@ type herePage struct {
 	state     hereState
 	trace     trainTrace
 	errMsg    string
+	note      string // what a starting run is doing
 	resumable bool
 	run       *hereRun
 	model     api.Model
 	weights   []byte
 	card      []byte
 	started   time.Time
+	// mounted is the context of the component: a run's updates go through it, not
+	// through a click's, whose element (a button that goes away) would drop them.
+	mounted app.Context
 	// The first and the last step event seen, for the run's mean throughput.
 	firstStep, lastStep api.JobEvent
 }
@@ -78,6 +82,7 @@ func (p *herePage) OnMount(ctx app.Context) {
 	if !app.IsClient {
 		return
 	}
+	p.mounted = ctx
 	p.online = isOnline()
 	p.maxWorkers = max(1, min(hardwareConcurrency(), MaxTrainWorkers))
 	p.workers = p.maxWorkers
@@ -117,6 +122,9 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 	if p.state.active() {
 		return
 	}
+	if p.mounted != nil {
+		ctx = p.mounted
+	}
 	if resume {
 		ctx.LocalStorage().Get(storeHereRequest, &p.req)
 	} else {
@@ -144,6 +152,8 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 
 func (p *herePage) onMsg(ctx app.Context, m hereMsg) {
 	switch m.kind {
+	case "note":
+		p.note = m.err
 	case "started":
 		if p.state == herePreparing {
 			p.state = hereRunning
@@ -215,7 +225,7 @@ func (p *herePage) Render() app.UI {
 	}
 	return app.Div().Class("app").Body(
 		&appHeader{Online: p.online},
-		app.Main().Class("train here").ID("here-page").DataSet("state", string(state)).DataSet("client", p.maxWorkers > 0).
+		app.Main().Class("train here").ID("here-page").DataSet("state", string(state)).DataSet("client", p.maxWorkers > 0).DataSet("note", p.note).
 			DataSet("images-per-second", fmt.Sprintf("%.1f", p.meanRate())).
 			DataSet("points", len(t.Steps)).DataSet("epochs", len(t.Epochs)).DataSet("model", p.model.Name).Body(
 			app.Section().Class("here-intro").Body(
@@ -232,6 +242,7 @@ func (p *herePage) Render() app.UI {
 				),
 				progressBar(frac),
 				progressFigures(pr, !state.active()),
+				app.If(state == herePreparing && p.note != "", app.P().Class("note").ID("here-note").Text(p.note)),
 				app.If(t.Message != "" && state.active(), app.P().Class("note").ID("train-message").Text(t.Message)),
 				lossCharts(t),
 				app.If(len(t.Epochs) > 0, epochsTable(t.Epochs)),

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
@@ -29,6 +30,10 @@ func main() {
 	if *out == "" || flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "mnistpack:", err)
+		os.Exit(1)
 	}
 	err := atomicfile.Write(*out, func(w io.Writer) error {
 		return data.WritePack(w, data.Options{Dataset: *dataset, Dir: *dir}, *perTrain, *perTest)

@@ -32,7 +32,7 @@ import (
 )
 
 var (
-	updateScreenshot = flag.Bool("update-screenshot", false, "write the screenshot of a scored batch to docs/screenshot-batch.png")
+	updateScreenshot = flag.Bool("update-screenshot", false, "write the screenshots (a scored batch, the dashboards) to docs/")
 	keepWeb          = flag.String("web", "", "use this built web folder instead of building app.wasm and worker.wasm")
 )
 

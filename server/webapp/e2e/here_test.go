@@ -40,8 +40,12 @@ func TestTrainInBrowser(t *testing.T) {
 	srv.stop()
 	goOffline(t, ctx)
 
-	// 540 train normals of 16×16, width 8, batches of 32 on two workers, 2 epochs.
-	const query = "?class=2&epochs=2&width=8&size=16&max_train=600&max_test=400&batch=32&workers=2"
+	// 540 train normals of 16×16, width 8, batches of 32 on two workers, 2 epochs; for
+	// the screenshot, a run of the default shape (32×32, width 16, batches of 64).
+	query := "?class=2&epochs=2&width=8&size=16&max_train=600&max_test=400&batch=32&workers=2"
+	if *updateScreenshot {
+		query = "?class=2&epochs=2&workers=2&max_train=3000&max_test=1000"
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here"+query)); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +61,20 @@ func TestTrainInBrowser(t *testing.T) {
 	t.Logf("figure: trained in the browser, offline, in %v: %s points, %s epochs, step %s, model %s", time.Since(start).Round(100*time.Millisecond), page["points"], page["epochs"], page["step"], name)
 	if page["epochs"] != "2" || page["points"] == "0" || !strings.HasPrefix(name, "here-mnist-2-") {
 		t.Errorf("page after training: %v", page)
+	}
+
+	// The screenshot: the finished run.
+	evaluate[bool](t, ctx, `window.scrollTo(0, 0), true`)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(t.TempDir(), "screenshot-train-here.png")
+	if *updateScreenshot {
+		shot = filepath.Join(repoRoot(t), "docs", "screenshot-train-here.png")
+	}
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	evaluate[bool](t, ctx, `(document.getElementById("download-weights").click(), true)`)
@@ -117,7 +135,51 @@ func TestTrainInBrowser(t *testing.T) {
 	if d := raw - want.Raw; d > tolerance*want.Raw || -d > tolerance*want.Raw {
 		t.Errorf("browser raw score %.9g, native %.9g", raw, want.Raw)
 	}
-	if !strings.Contains(f.Provenance.Trainer, "go engine") || f.Config.ImageSize != 16 || f.Config.Width != 8 {
+	if !strings.Contains(f.Provenance.Trainer, "go engine") || f.Config.Latent != 100 || f.Provenance.AnomalyClass != "2" {
 		t.Errorf("downloaded weights: trainer %q, config %+v", f.Provenance.Trainer, f.Config)
 	}
+}
+
+// TestTrainInBrowserResumes pauses a training after its first epoch and reloads the
+// page, as a closed tab would lose the workers: the page offers to resume, and the run
+// continues from the checkpoint of epoch 1 to a model of three epochs.
+func TestTrainInBrowserResumes(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: webDir(t), Version: "e2e"})
+	ctx := newBrowser(t)
+	const query = "?class=2&epochs=3&width=8&size=16&max_train=1200&max_test=400&batch=32&workers=2"
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here"+query)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the Train here page", `document.querySelector('#here-page[data-client="true"]') !== null`, time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
+	waitFor(t, ctx, "the first epoch", `+document.getElementById("here-page").dataset.epochs >= 1`, 2*time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("pause-training").click(), true)`)
+	waitFor(t, ctx, "the pause", `document.getElementById("here-page").dataset.state === "paused"`, 10*time.Second)
+	// The step under way when the pause came finishes; then nothing moves.
+	time.Sleep(time.Second)
+	paused := evaluate[string](t, ctx, `document.getElementById("train-step").textContent`)
+	time.Sleep(time.Second)
+	if again := evaluate[string](t, ctx, `document.getElementById("train-step").textContent`); again != paused {
+		t.Errorf("paused at step %s, a second later at %s", paused, again)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the offer to resume", `document.getElementById("resume-stored") !== null`, time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("resume-stored").click(), true)`)
+	waitFor(t, ctx, "the resumed training to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 3*time.Minute)
+	page := evaluate[map[string]string](t, ctx, `({...document.getElementById("here-page").dataset, error: document.getElementById("train-error")?.textContent || ""})`)
+	if page["state"] != "done" {
+		t.Fatalf("the resumed training ended %q: %s", page["state"], page["error"])
+	}
+	// The resumed run trained epochs 2 and 3 only, and its model is of three epochs.
+	if page["epochs"] != "2" {
+		t.Errorf("the resumed run showed %s epochs, want epochs 2 and 3", page["epochs"])
+	}
+	card := evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)
+	if !strings.Contains(card, `"epochs":3`) {
+		t.Errorf("the stored model's provenance does not say 3 epochs: %.300s", card)
+	}
+	t.Logf("paused at step %s, resumed after a reload, finished: %v", paused, page)
 }

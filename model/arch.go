@@ -44,7 +44,8 @@ type Module struct {
 
 // Param is one named tensor of a module: a learnt parameter or a batch-norm buffer.
 type Param struct {
-	Name  string // full name, Path + "." + suffix
+	Name  string // full name, Path + "." + Role
+	Role  string // what it is to its module: RoleWeight, RoleBias, RoleRunningMean or RoleRunningVar
 	Shape []int
 	// Init says how the official code initialises it (weights_init in lib/networks.py):
 	// "normal(0,0.02)" for conv weights, "normal(1,0.02)" for BN weights, "zeros", "ones".
@@ -53,21 +54,29 @@ type Param struct {
 	Buffer bool
 }
 
+// Roles of a Param in its module: the suffix of its official name.
+const (
+	RoleWeight      = "weight"
+	RoleBias        = "bias"
+	RoleRunningMean = "running_mean"
+	RoleRunningVar  = "running_var"
+)
+
 // Params lists the tensors of m in a fixed order. num_batches_tracked, an int64 counter
 // in PyTorch, is not listed: inference does not use it.
 func (m Module) Params() []Param {
 	switch m.Op {
 	case OpConv:
-		return []Param{{Name: m.Path + ".weight", Shape: []int{m.Out, m.In, m.Kernel, m.Kernel}, Init: "normal(0,0.02)"}}
+		return []Param{{Name: m.Path + ".weight", Role: RoleWeight, Shape: []int{m.Out, m.In, m.Kernel, m.Kernel}, Init: "normal(0,0.02)"}}
 	case OpConvTranspose:
-		return []Param{{Name: m.Path + ".weight", Shape: []int{m.In, m.Out, m.Kernel, m.Kernel}, Init: "normal(0,0.02)"}}
+		return []Param{{Name: m.Path + ".weight", Role: RoleWeight, Shape: []int{m.In, m.Out, m.Kernel, m.Kernel}, Init: "normal(0,0.02)"}}
 	case OpBatchNorm:
 		c := []int{m.Out}
 		return []Param{
-			{Name: m.Path + ".weight", Shape: c, Init: "normal(1,0.02)"},
-			{Name: m.Path + ".bias", Shape: c, Init: "zeros"},
-			{Name: m.Path + ".running_mean", Shape: c, Init: "zeros", Buffer: true},
-			{Name: m.Path + ".running_var", Shape: c, Init: "ones", Buffer: true},
+			{Name: m.Path + ".weight", Role: RoleWeight, Shape: c, Init: "normal(1,0.02)"},
+			{Name: m.Path + ".bias", Role: RoleBias, Shape: c, Init: "zeros"},
+			{Name: m.Path + ".running_mean", Role: RoleRunningMean, Shape: c, Init: "zeros", Buffer: true},
+			{Name: m.Path + ".running_var", Role: RoleRunningVar, Shape: c, Init: "ones", Buffer: true},
 		}
 	}
 	return nil

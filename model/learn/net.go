@@ -2,7 +2,6 @@ package learn
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/kernel"
@@ -91,21 +90,21 @@ func newNet(tensors map[string][]float32, sides []int, chains ...model.Sequentia
 					dst = n.values[vo : vo+k : vo+k]
 					g := n.grads[vo : vo+k : vo+k]
 					vo += k
-					if strings.HasSuffix(p.Name, ".bias") {
+					if p.Role == model.RoleBias {
 						l.gBias = g
 					} else {
 						l.gWeight = g
 					}
 				}
 				copy(dst, v)
-				switch {
-				case strings.HasSuffix(p.Name, ".weight"):
+				switch p.Role {
+				case model.RoleWeight:
 					l.weight = dst
-				case strings.HasSuffix(p.Name, ".bias"):
+				case model.RoleBias:
 					l.bias = dst
-				case strings.HasSuffix(p.Name, ".running_mean"):
+				case model.RoleRunningMean:
 					l.runMean = dst
-				case strings.HasSuffix(p.Name, ".running_var"):
+				case model.RoleRunningVar:
 					l.runVar = dst
 				}
 			}

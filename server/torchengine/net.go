@@ -87,16 +87,16 @@ func newNet(device gotch.Device, values map[string][]float32, seqs ...model.Sequ
 					return nil, fmt.Errorf("train: tensor %q has %d values, want shape %v", p.Name, len(v), p.Shape)
 				}
 				t := fromSlice(&sc, v, int64s(p.Shape), device)
-				variable := must(path.Add(strings.TrimPrefix(p.Name, m.Path+"."), t, !p.Buffer))
+				variable := must(path.Add(p.Role, t, !p.Buffer))
 				n.params = append(n.params, &param{Param: p, v: variable})
-				switch {
-				case strings.HasSuffix(p.Name, ".weight"):
+				switch p.Role {
+				case model.RoleWeight:
 					l.weight = variable
-				case strings.HasSuffix(p.Name, ".bias"):
+				case model.RoleBias:
 					l.bias = variable
-				case strings.HasSuffix(p.Name, ".running_mean"):
+				case model.RoleRunningMean:
 					l.mean = variable
-				case strings.HasSuffix(p.Name, ".running_var"):
+				case model.RoleRunningVar:
 					l.vari = variable
 				}
 			}

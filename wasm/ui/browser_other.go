@@ -46,19 +46,6 @@ func (*pool) close()                   {}
 
 type hereRun struct{}
 
-type hereMsg struct {
-	kind      string
-	event     api.JobEvent
-	weights   []byte
-	card      []byte
-	name      string
-	err       string
-	cancelled bool
-}
-
-const hereCheckpointURL = "/web/data/here-checkpoint"
-const storeHereRequest = "ganomaly.here.request"
-
 func startHere(api.JobRequest, int, string, bool, func(hereMsg)) (*hereRun, error) {
 	return nil, errNotBrowser
 }

@@ -18,23 +18,6 @@ import (
 // MessageChannels, and hand the leader's messages to the page. The workers do all the
 // work (wasm/worker/train.go); the page draws.
 
-// Cache Storage keys of an unfinished training, so that a reload can resume it.
-const (
-	hereCheckpointURL = "/web/data/here-checkpoint"
-	storeHereRequest  = "ganomaly.here.request"
-)
-
-// hereMsg is one message of the leader.
-type hereMsg struct {
-	kind      string // "started", "event", "checkpoint", "done", "failed"
-	event     api.JobEvent
-	weights   []byte
-	card      []byte
-	name      string
-	err       string
-	cancelled bool
-}
-
 // hereRun is a training in this browser.
 type hereRun struct {
 	mu      sync.Mutex

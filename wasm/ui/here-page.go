@@ -14,6 +14,24 @@ import (
 // PathTrainHere is training in this browser: no server, works offline.
 const PathTrainHere = "/train/here"
 
+// hereMsg is one message of the leader.
+type hereMsg struct {
+	kind      string // "note" (err says what a starting run does), "started", "event", "checkpoint", "done", "failed"
+	event     api.JobEvent
+	weights   []byte
+	card      []byte
+	name      string
+	err       string
+	cancelled bool
+}
+
+// Where an unfinished training is kept, so that a reload can resume it: its
+// checkpoint in Cache Storage, its request in localStorage.
+const (
+	hereCheckpointURL = "/web/data/here-checkpoint"
+	storeHereRequest  = "ganomaly.here.request"
+)
+
 // hereState is where a training in this browser stands.
 type hereState string
 

@@ -52,30 +52,11 @@ const (
 // startPool starts n workers in parallel. It fails only when none starts; fewer
 // workers than asked just make batches slower.
 func startPool(n int) (*pool, error) {
-	type started struct {
-		w   *worker
-		err error
+	workers, err := startWorkers(n)
+	if err != nil {
+		return nil, err
 	}
-	ch := make(chan started, n)
-	for range n {
-		go func() {
-			w, err := startWorker()
-			ch <- started{w, err}
-		}()
-	}
-	p := &pool{jobs: make(chan job, 1<<16)}
-	var firstErr error
-	for range n {
-		s := <-ch
-		if s.err != nil {
-			firstErr = cmpErr(firstErr, s.err)
-			continue
-		}
-		p.workers = append(p.workers, s.w)
-	}
-	if len(p.workers) == 0 {
-		return nil, firstErr
-	}
+	p := &pool{jobs: make(chan job, 1<<16), workers: workers}
 	p.alive.Store(int32(len(p.workers)))
 	for _, w := range p.workers {
 		go p.serve(w)

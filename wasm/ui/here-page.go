@@ -291,7 +291,8 @@ func (p *herePage) renderForm(state hereState) app.UI {
 	classes := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	busy := state.active()
 	return app.Section().Class("train-form here-form").ID("here-form").Body(
-		app.Div().Class("form-grid").Body(
+		app.H2().Text("Train a model on MNIST digits"),
+		app.Div().Class("train-fields").Body(
 			hereField("here-class", "Digit held out as the anomaly",
 				app.Select().ID("here-class").Disabled(busy).Body(app.Range(classes).Slice(func(i int) app.UI {
 					return app.Option().Value(classes[i]).Selected(classes[i] == p.req.AnomalyClass).Text(classes[i])
@@ -315,7 +316,7 @@ func (p *herePage) renderForm(state hereState) app.UI {
 				p.workers = max(1, min(n, MaxTrainWorkers))
 			}), fmt.Sprintf("this device has %d cores", max(p.maxWorkers, hardwareConcurrency()))),
 		),
-		app.Div().Class("form-actions").Body(
+		app.Div().Class("train-actions").Body(
 			app.Button().Class("button primary").ID("start-training").Disabled(busy).Text("Train here").
 				OnClick(func(ctx app.Context, e app.Event) { p.start(ctx, false) }),
 			app.If(p.resumable && !busy, app.Button().Class("button").ID("resume-stored").Text("Resume the last training").
@@ -326,7 +327,7 @@ func (p *herePage) renderForm(state hereState) app.UI {
 }
 
 func hereField(id, label string, input app.UI, hint string) app.UI {
-	return app.Div().Class("field").Body(
+	return app.Div().Class("train-field").Body(
 		app.Label().For(id).Text(label),
 		input,
 		app.Small().Class("hint").Text(hint),
@@ -341,7 +342,7 @@ func (p *herePage) renderDone() app.UI {
 			app.If(m.AUC > 0, app.Textf(" (test AUC %.3f)", m.AUC)),
 			app.Textf(", in %s (%.0f training images/s): it is in the model picker and works offline.", time.Since(p.started).Round(time.Second), p.meanRate()),
 		),
-		app.Div().Class("form-actions").Body(
+		app.Div().Class("train-actions").Body(
 			app.Button().Class("button primary").ID("score-with-model").Text("Score images with it").
 				OnClick(func(ctx app.Context, e app.Event) {
 					ctx.LocalStorage().Set(storeChoice, m.Name)

@@ -44,7 +44,7 @@ func TestTrainInBrowser(t *testing.T) {
 	// the screenshot, a run of the default shape (32×32, width 16, batches of 64).
 	query := "?class=2&epochs=2&width=8&size=16&max_train=600&max_test=400&batch=32&workers=2"
 	if *updateScreenshot {
-		query = "?class=2&epochs=2&workers=2&max_train=3000&max_test=1000"
+		query = "?class=2&epochs=3&workers=2&max_train=3000&max_test=1000"
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here"+query)); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestTrainInBrowser(t *testing.T) {
 	}
 	name := page["model"]
 	t.Logf("figure: trained in the browser, offline, in %v: %s points, %s epochs, step %s, model %s", time.Since(start).Round(100*time.Millisecond), page["points"], page["epochs"], page["step"], name)
-	if page["epochs"] != "2" || page["points"] == "0" || !strings.HasPrefix(name, "here-mnist-2-") {
+	if page["epochs"] == "0" || page["points"] == "0" || !strings.HasPrefix(name, "here-mnist-2-") {
 		t.Errorf("page after training: %v", page)
 	}
 

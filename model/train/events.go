@@ -46,6 +46,9 @@ type Event struct {
 	TestAUC float64 `json:"test_auc,omitempty"`
 	// Best marks an "epoch" event whose model is the best so far.
 	Best bool `json:"best,omitempty"`
+	// Samples are, in an "epoch" event, Options.Samples fixed images and the epoch's
+	// reconstructions of them (eval-mode batch norm), as PNG files.
+	Samples []Sample `json:"samples,omitempty"`
 	// Protocol is the run's protocol; Label is PaperLabel in the paper protocol.
 	Protocol string        `json:"protocol,omitempty"`
 	Label    string        `json:"label,omitempty"`
@@ -89,4 +92,10 @@ type Result struct {
 	Options Options
 	// Warnings from loading the data.
 	Warnings []string
+}
+
+// Sample is an image and its reconstruction x̂ = G(x), as PNG files.
+type Sample struct {
+	Input          []byte `json:"input"`
+	Reconstruction []byte `json:"reconstruction"`
 }

@@ -31,6 +31,7 @@ const PaperThreshold = 0.20
 const (
 	MaxEpochs    = 10000
 	MaxBatchSize = 4096
+	MaxSamples   = 16
 )
 
 // Options are everything a training run needs. Start from [DefaultOptions].
@@ -84,6 +85,10 @@ type Options struct {
 	MaxIterations int `json:"max_iterations,omitempty"`
 	// LogEvery is the number of steps between "step" events (0: none).
 	LogEvery int `json:"log_every"`
+	// Samples is the number of images (the first of the validation split, else of the
+	// test split's normals) whose reconstructions come with every "epoch" event, for a
+	// dashboard to show them getting better (0: none; at most MaxSamples).
+	Samples int `json:"samples,omitempty"`
 }
 
 // DefaultOptions returns the official settings on MNIST with digit 0 as the anomaly,
@@ -188,6 +193,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxIterations < 0 {
 		bad("max iterations %d is negative: use 0 for no cap", o.MaxIterations)
+	}
+	if o.Samples < 0 || o.Samples > MaxSamples {
+		bad("samples %d: use 0 to %d reconstructions per epoch", o.Samples, MaxSamples)
 	}
 	if o.LogEvery < 0 {
 		bad("log every %d is negative: use 0 for no step events", o.LogEvery)

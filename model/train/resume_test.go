@@ -1,8 +1,10 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -225,5 +227,43 @@ func TestResumeFromStore(t *testing.T) {
 	none.Checkpoints, none.Resume = &memStore{}, true
 	if _, err := Run(ctx, none, nil); !errors.Is(err, ErrNoCheckpoint) {
 		t.Errorf("resume from an empty store: %v", err)
+	}
+}
+
+// TestEpochSamples: with Options.Samples, every epoch event carries the reconstructions
+// of the same first validation images, as PNG files of the model's size.
+func TestEpochSamples(t *testing.T) {
+	o := tiny()
+	o.Samples = 3
+	var epochs []Event
+	if _, err := Run(context.Background(), o, func(e Event) {
+		if e.Kind == EventEpoch {
+			epochs = append(epochs, e)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(epochs) != 2 {
+		t.Fatalf("%d epoch events", len(epochs))
+	}
+	for _, e := range epochs {
+		if len(e.Samples) != 3 {
+			t.Fatalf("epoch %d: %d samples, want 3", e.Epoch, len(e.Samples))
+		}
+		for _, s := range e.Samples {
+			for _, b := range [][]byte{s.Input, s.Reconstruction} {
+				img, err := png.Decode(bytes.NewReader(b))
+				if err != nil || img.Bounds().Dx() != 16 || img.Bounds().Dy() != 16 {
+					t.Fatalf("epoch %d: a sample is not a 16×16 PNG (%v)", e.Epoch, err)
+				}
+			}
+		}
+	}
+	if !bytes.Equal(epochs[0].Samples[0].Input, epochs[1].Samples[0].Input) || bytes.Equal(epochs[0].Samples[0].Reconstruction, epochs[1].Samples[0].Reconstruction) {
+		t.Error("the samples must be the same images every epoch, reconstructed by each epoch's model")
+	}
+	o.Samples = MaxSamples + 1
+	if err := o.Validate(); err == nil {
+		t.Errorf("%d samples accepted", o.Samples)
 	}
 }

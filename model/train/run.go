@@ -11,6 +11,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
+	"github.com/ganomaly-go/ganomaly-go/model/imageio"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
@@ -176,6 +177,36 @@ func (r *runner) run() (*Result, error) {
 	return r.finish(total)
 }
 
+// samples reconstructs the first n images of the validation split (else the test
+// split's, which begins with its normals) in eval mode and returns them as PNG pairs.
+func (r *runner) samples(n int) ([]Sample, error) {
+	set := r.split.Validation
+	if set == nil || set.N == 0 {
+		set = r.split.Test
+	}
+	n = min(n, set.N)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	x := set.Batch(nil, idx)
+	_, xhat, _, err := r.eng.Forward(x, n, false)
+	if err != nil {
+		return nil, err
+	}
+	l, size, ch := set.ImageLen(), set.Size, set.Channels
+	out := make([]Sample, n)
+	for i := range out {
+		if out[i].Input, err = imageio.EncodePNG(imageio.Image(x[i*l:(i+1)*l], size, ch)); err != nil {
+			return nil, err
+		}
+		if out[i].Reconstruction, err = imageio.EncodePNG(imageio.Image(xhat[i*l:(i+1)*l], size, ch)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // scored holds a network's per-image outputs over a set.
 type scored struct {
 	scores []float64 // raw anomaly scores A(x)
@@ -283,6 +314,12 @@ func (r *runner) endEpoch(epoch, total int) error {
 		better = r.st.BestEpoch == 0 || rep.AUC > r.st.BestMetric
 		if better {
 			r.st.BestMetric, r.st.BestReport, r.st.BestScores = rep.AUC, &rep, scaled
+		}
+	}
+	if o.Samples > 0 {
+		var err error
+		if ev.Samples, err = r.samples(o.Samples); err != nil {
+			return fmt.Errorf("epoch %d reconstructions: %w", epoch, err)
 		}
 	}
 	if better {

@@ -55,7 +55,8 @@ func TestValidateNamesTheField(t *testing.T) {
 }
 
 // TestTrainOptionsAreTheCLIs checks that a request becomes the options the CLI builds
-// from the same flags (the data split's seed following the run's seed).
+// from the same flags (the data split's seed following the run's seed), plus the
+// reconstructions a dashboard shows after each epoch.
 func TestTrainOptionsAreTheCLIs(t *testing.T) {
 	req := api.JobRequest{Dataset: "fashion-mnist", AnomalyClass: 7, Epochs: 3, ImageSize: 16, Protocol: "paper",
 		Width: 16, BatchSize: 32, MaxTrain: 500, MaxTest: 300, MaxIterations: 12, Seed: 4}
@@ -64,6 +65,7 @@ func TestTrainOptionsAreTheCLIs(t *testing.T) {
 	want.Data.Dataset, want.Data.AnomalyClass, want.Data.Seed, want.Data.MaxTrain, want.Data.MaxTest = "fashion-mnist", 7, 4, 500, 300
 	want.Config.ImageSize, want.Config.Width = 16, 16
 	want.Epochs, want.Protocol, want.BatchSize, want.MaxIterations, want.Seed, want.Device = 3, "paper", 32, 12, 4, "cpu"
+	want.Samples = jobrequest.DashboardSamples
 	a, _ := json.Marshal(o)
 	b, _ := json.Marshal(want)
 	if string(a) != string(b) {

@@ -534,7 +534,10 @@ func (m *Manager) onEvent(j *job, e train.Event) {
 	case api.EventStep:
 		p.Epoch, p.Losses, p.ImagesPerSecond, p.ETASeconds = e.Epoch, ev.Losses, ev.ImagesPerSecond, ev.ETASeconds
 	case api.EventEpoch:
-		j.Epochs = append(slices.DeleteFunc(j.Epochs, func(g api.EpochFigures) bool { return g.Epoch >= e.Epoch }), *ev.Figures)
+		// The job keeps the figures; the reconstructions stay in its event log.
+		f := *ev.Figures
+		f.Samples = nil
+		j.Epochs = append(slices.DeleteFunc(j.Epochs, func(g api.EpochFigures) bool { return g.Epoch >= e.Epoch }), f)
 		// Each finished epoch has a checkpoint: from here on, a resume continues.
 		j.Checkpoint = true
 		p.Epoch = min(e.Epoch+1, e.Epochs)

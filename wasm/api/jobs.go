@@ -175,6 +175,15 @@ type EpochFigures struct {
 	TestAUC  float64 `json:"test_auc,omitempty"`
 	// Best marks the epoch kept so far.
 	Best bool `json:"best,omitempty"`
+	// Samples are a few fixed images and this epoch's reconstructions of them.
+	Samples []Sample `json:"samples,omitempty"`
+}
+
+// Sample is an image and a model's reconstruction of it, as PNG files (base64 in
+// JSON).
+type Sample struct {
+	Input          []byte `json:"input"`
+	Reconstruction []byte `json:"reconstruction"`
 }
 
 // Kinds of [JobEvent].

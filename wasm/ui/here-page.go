@@ -263,6 +263,7 @@ func (p *herePage) Render() app.UI {
 				app.If(state == herePreparing && p.note != "", app.P().Class("note").ID("here-note").Text(p.note)),
 				app.If(t.Message != "" && state.active(), app.P().Class("note").ID("train-message").Text(t.Message)),
 				lossCharts(t),
+				samplesStrip(t),
 				app.If(len(t.Epochs) > 0, epochsTable(t.Epochs)),
 				app.If(p.errMsg != "", app.P().Class("train-error").ID("train-error").Text(p.errMsg)),
 				app.If(state == hereDone, p.renderDone()),

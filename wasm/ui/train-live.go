@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/base64"
 	"fmt"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -63,6 +64,7 @@ func (p *trainPage) renderLive() app.UI {
 		progressFigures(pr, state.Ended(), app.If(p.conn != "", app.Li().Class("train-conn "+string(p.conn)).ID("train-conn").Text(trainConnLabel[p.conn]))),
 		app.If(t.Message != "" && !state.Ended(), app.P().Class("note").Text(t.Message)),
 		lossCharts(t),
+		samplesStrip(t),
 		app.If(len(t.Epochs) > 0, p.renderEpochs()),
 		app.If(state == api.JobFailed || state == api.JobCancelled || state == api.JobInterrupted,
 			app.P().Class("train-error").ID("train-error").Text(t.Error)),
@@ -170,5 +172,24 @@ func lossCharts(t *trainTrace) app.UI {
 			s := trainSeries[i]
 			return &trainChart{Key: s.Key, Label: s.Label, Points: t.curve(s.Value), XMax: t.Progress.Iterations}
 		}),
+	)
+}
+
+// samplesStrip shows the latest epoch's reconstructions: the same validation images
+// after every epoch, so that one sees them get better.
+func samplesStrip(t *trainTrace) app.UI {
+	if len(t.Samples) == 0 {
+		return app.Text("")
+	}
+	png := func(b []byte) string { return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b) }
+	return app.Figure().Class("train-samples").ID("train-samples").DataSet("epoch", t.SamplesEpoch).DataSet("count", len(t.Samples)).Body(
+		app.Div().Class("train-samples-row").Body(app.Range(t.Samples).Slice(func(i int) app.UI {
+			s := t.Samples[i]
+			return app.Div().Class("train-sample").Body(
+				app.Img().Src(png(s.Input)).Alt("a validation image").Width(48).Height(48),
+				app.Img().Src(png(s.Reconstruction)).Alt("its reconstruction").Width(48).Height(48),
+			)
+		})),
+		app.FigCaption().Textf("After epoch %d: validation images (top) and G's reconstructions x̂ of them (bottom), in eval mode.", t.SamplesEpoch),
 	)
 }

@@ -27,6 +27,10 @@ type trainTrace struct {
 	Error    string
 	Model    string
 	TestAUC  float64
+	// Samples are the latest epoch's reconstructions of a few fixed images, and
+	// SamplesEpoch that epoch.
+	Samples      []api.Sample
+	SamplesEpoch int
 	// Ended is set by the end event: the stream is over.
 	Ended bool
 }
@@ -78,6 +82,12 @@ func (t *trainTrace) apply(ev api.JobEvent) bool {
 		p.ImagesPerSecond, p.ETASeconds = ev.ImagesPerSecond, ev.ETASeconds
 	case api.EventEpoch:
 		if f := ev.Figures; f != nil {
+			if len(f.Samples) > 0 {
+				t.Samples, t.SamplesEpoch = f.Samples, f.Epoch
+			}
+			g := *f
+			g.Samples = nil // kept once, above
+			f = &g
 			kept := t.Epochs[:0]
 			for _, g := range t.Epochs {
 				if g.Epoch < f.Epoch {

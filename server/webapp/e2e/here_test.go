@@ -59,6 +59,9 @@ func TestTrainInBrowser(t *testing.T) {
 	}
 	name := page["model"]
 	t.Logf("figure: trained in the browser, offline, in %v: %s points, %s epochs, step %s, model %s", time.Since(start).Round(100*time.Millisecond), page["points"], page["epochs"], page["step"], name)
+	if n := evaluate[string](t, ctx, `document.getElementById("train-samples")?.dataset.count || ""`); n != "6" {
+		t.Errorf("the page shows %q reconstructions of validation digits, want 6", n)
+	}
 	if page["epochs"] == "0" || page["points"] == "0" || !strings.HasPrefix(name, "here-mnist-2-") {
 		t.Errorf("page after training: %v", page)
 	}

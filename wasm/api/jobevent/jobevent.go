@@ -29,6 +29,9 @@ func From(e train.Event) (ev api.JobEvent, ok bool) {
 	case train.EventEpoch:
 		ev.Kind = api.EventEpoch
 		ev.Figures = &api.EpochFigures{Epoch: e.Epoch, ValLoss: e.ValLoss, ValScore: e.ValScore, TestAUC: e.TestAUC, Best: e.Best}
+		for _, s := range e.Samples {
+			ev.Figures.Samples = append(ev.Figures.Samples, api.Sample{Input: s.Input, Reconstruction: s.Reconstruction})
+		}
 	case train.EventDone:
 		ev.Kind = api.EventDone
 		ev.TestAUC = e.TestAUC

@@ -20,8 +20,10 @@ func TestFrom(t *testing.T) {
 	if ev.Losses.G != 4 {
 		t.Fatal("the API event shares the run's losses")
 	}
-	ev, ok = From(train.Event{Kind: train.EventEpoch, Epoch: 1, ValLoss: 0.3, ValScore: 0.01, Best: true})
-	if !ok || ev.Figures == nil || *ev.Figures != (api.EpochFigures{Epoch: 1, ValLoss: 0.3, ValScore: 0.01, Best: true}) {
+	ev, ok = From(train.Event{Kind: train.EventEpoch, Epoch: 1, ValLoss: 0.3, ValScore: 0.01, Best: true,
+		Samples: []train.Sample{{Input: []byte("in"), Reconstruction: []byte("out")}}})
+	if f := ev.Figures; !ok || f == nil || f.Epoch != 1 || f.ValLoss != 0.3 || f.ValScore != 0.01 || !f.Best ||
+		len(f.Samples) != 1 || string(f.Samples[0].Input) != "in" || string(f.Samples[0].Reconstruction) != "out" {
 		t.Fatalf("epoch: %+v", ev)
 	}
 	if _, ok := From(train.Event{Kind: train.EventError, Message: "x"}); ok {

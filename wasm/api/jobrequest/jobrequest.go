@@ -47,8 +47,13 @@ func TrainOptions(req api.JobRequest, device string) train.Options {
 	}
 	o.Epochs, o.Protocol, o.MaxIterations, o.Seed = req.Epochs, req.Protocol, req.MaxIterations, req.Seed
 	o.Device = device
+	// Dashboards show a few validation images reconstructed after every epoch.
+	o.Samples = DashboardSamples
 	return o
 }
+
+// DashboardSamples is how many reconstructions a job's epoch events carry.
+const DashboardSamples = 6
 
 // field is one request field: its JSON name, how to copy it from one request to
 // another, and the server's limit on it, if any.

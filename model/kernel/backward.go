@@ -64,8 +64,8 @@ func ConvTranspose2DBackwardWeight(dw, x, dy []float32, g Geometry, accumulate b
 // weightGrad computes dst[r][(c·K+i)·K+j] (+)= Σ_{n,p} a[n][r][p] · src[n][c][h][w]
 // where p runs over the ph×pw windows of the convolution geometry g over src and
 // (h, w) is tap (i, j) of window p. It gathers a into rows [r][n·P+p] and src into
-// the transposed patch matrix [(c,i,j)][n·P+p], so that the batch lies along the
-// GEMM's k and even 1×1 outputs make one long product.
+// the patch matrix [n·P+p][(c,i,j)], so that the batch lies along the GEMM's k and
+// even 1×1 outputs make one long product.
 func weightGrad(dst, a []float32, rows int, src []float32, g Geometry, ph, pw int, accumulate bool, ws *Workspace) {
 	if ws == nil {
 		ws = new(Workspace)
@@ -80,39 +80,50 @@ func weightGrad(dst, a []float32, rows int, src []float32, g Geometry, ph, pw in
 			copy(at[r*k+n*P:r*k+(n+1)*P], a[(n*rows+r)*P:(n*rows+r+1)*P])
 		}
 	}
-	patches := growBuf(&ws.gradPatches, cols*k)
+	// The patch matrix is laid out a row per window, [k × cols], so that the GEMM
+	// packs its B by copying rows; a row gathers, channel by channel and kernel row by
+	// kernel row, K neighbouring input values.
+	patches := growBuf(&ws.gradPatches, k*cols)
 	plane := g.InH * g.InW
-	for c := range g.InC {
-		for i := range K {
-			for jj := range K {
-				row := patches[((c*K+i)*K+jj)*k : ((c*K+i)*K+jj+1)*k]
+	row := 0
+	for n := range g.Batch {
+		img := src[n*g.InC*plane : (n+1)*g.InC*plane]
+		for y := range ph {
+			for x := range pw {
+				out := patches[row*cols : (row+1)*cols]
+				row++
+				h0, w0 := y*g.Stride-g.Pad, x*g.Stride-g.Pad
+				interior := w0 >= 0 && w0+K <= g.InW
 				t := 0
-				for n := range g.Batch {
-					img := src[(n*g.InC+c)*plane : (n*g.InC+c+1)*plane]
-					for y := range ph {
-						h := y*g.Stride - g.Pad + i
+				for c := range g.InC {
+					chan0 := c * plane
+					for i := range K {
+						h := h0 + i
 						if uint(h) >= uint(g.InH) {
-							clear(row[t : t+pw])
-							t += pw
+							clear(out[t : t+K])
+							t += K
 							continue
 						}
-						line := img[h*g.InW : (h+1)*g.InW]
-						w := jj - g.Pad
-						for range pw {
+						line := img[chan0+h*g.InW : chan0+(h+1)*g.InW]
+						if interior {
+							copy(out[t:t+K], line[w0:w0+K])
+							t += K
+							continue
+						}
+						for jj := range K {
 							var v float32
-							if uint(w) < uint(len(line)) {
+							if w := w0 + jj; uint(w) < uint(len(line)) {
 								v = line[w]
 							}
-							row[t] = v
+							out[t] = v
 							t++
-							w += g.Stride
 						}
 					}
 				}
 			}
 		}
 	}
-	Gemm(NoTrans, Trans, rows, cols, k, at, k, patches, k, accumulate, dst, cols, ws)
+	Gemm(NoTrans, NoTrans, rows, cols, k, at, k, patches, cols, accumulate, dst, cols, ws)
 }
 
 // growBuf returns n floats of the scratch buffer *b, growing it if needed.

@@ -338,6 +338,8 @@ func hereField(id, label string, input app.UI, hint string) app.UI {
 func (p *herePage) renderDone() app.UI {
 	m := p.model
 	return app.Div().Class("train-published").ID("here-done").DataSet("model", m.Name).Body(
+		app.If(m.AUC > 0 && m.AUC < 0.5, app.P().Class("note").ID("here-undertrained").Text(
+			"Its test AUC is below chance: early in training GANomaly often scores the held-out digit lower than the others. Three epochs or more usually turn it round (0.88 to 0.93 for digit 2).")),
 		app.P().Body(
 			app.Text("Kept on this device as "), app.Code().ID("here-model").Text(m.Name),
 			app.If(m.AUC > 0, app.Textf(" (test AUC %.3f)", m.AUC)),

@@ -104,7 +104,7 @@ func (p *trainPage) OnDismount() {
 func (p *trainPage) refresh(ctx app.Context, pick bool) {
 	if app.Getenv(EnvStaticSite) == "1" {
 		p.avail = trainUnavailable
-		p.availMsg = "This is a static copy of the app, with no server behind it: training needs the ganomaly server (ganomaly serve, or make run from the repository). Scoring and the teaching view work here, also offline."
+		p.availMsg = "This is a static copy of the app, with no server behind it: training needs the ganomaly server (ganomaly serve, or make run from the repository). Scoring, the teaching view and training in this browser (Train here) work here, also offline."
 		return
 	}
 	ctx.Async(func() {
@@ -310,7 +310,10 @@ func (p *trainPage) Render() app.UI {
 				app.Section().Class("train-unavailable").ID("train-unavailable").Role("status").Body(
 					app.H2().Text("Training needs the server"),
 					app.P().Text(p.availMsg),
-					app.A().Class("button").Href(PathCheck).Text("Score images"),
+					app.Div().Class("train-actions").Body(
+						app.A().Class("button primary").ID("train-here-instead").Href(PathTrainHere).Text("Train in this browser instead"),
+						app.A().Class("button").Href(PathCheck).Text("Score images"),
+					),
 				),
 			).ElseIf(avail == trainChecking,
 				app.P().Class("note").Text("Asking the server for its training jobs…"),

@@ -86,7 +86,8 @@ func TestStaticSite(t *testing.T) {
 	// The Train page, reached in the app, says that training needs the server.
 	evaluate[bool](t, ctx, `document.getElementById("nav-train").click(), true`)
 	waitFor(t, ctx, "the notice", `document.querySelector('#train-page[data-avail="unavailable"]') !== null`, time.Minute)
-	if msg := evaluate[string](t, ctx, `document.getElementById("train-unavailable").textContent`); !strings.Contains(msg, "static copy") || !strings.Contains(msg, "training needs the ganomaly server") {
+	if msg := evaluate[string](t, ctx, `document.getElementById("train-unavailable").textContent`); !strings.Contains(msg, "static copy") || !strings.Contains(msg, "training needs the ganomaly server") ||
+		evaluate[string](t, ctx, `document.getElementById("train-here-instead")?.getAttribute("href") || ""`) != "/train/here" {
 		t.Errorf("train page on a static site says %q", msg)
 	}
 	evaluate[bool](t, ctx, `document.getElementById("nav-check").click(), true`)
@@ -103,4 +104,15 @@ func TestStaticSite(t *testing.T) {
 	evaluate[int](t, ctx, dropScript(digit))
 	waitFor(t, ctx, "the score offline", `document.querySelector('article.card[data-state="done"]') !== null`, time.Minute)
 	checkCards(t, evaluate[[]card](t, ctx, readCards), native)
+
+	// A static copy trains in the browser, offline too: the digits came with it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/train/here?epochs=1&width=8&size=16&max_train=400&max_test=200&batch=32&workers=2")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the Train here page", `document.querySelector('#here-page[data-client="true"]') !== null`, time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
+	waitFor(t, ctx, "the training to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 3*time.Minute)
+	if st := evaluate[string](t, ctx, `document.getElementById("here-page").dataset.state + " " + (document.getElementById("train-error")?.textContent || "")`); st != "done " {
+		t.Errorf("training in a static copy, offline: %s", st)
+	}
 }

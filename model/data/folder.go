@@ -35,23 +35,28 @@ type source struct {
 
 var classDirs = []string{trainNormalDir, testNormalDir, testAbnormalDir}
 
-// loadFolder reads a folder in the official layout and splits it.
+// loadFolder reads a folder in the official layout (on disk at o.Dir, or o.Files) and
+// splits it.
 func loadFolder(o Options) (*Split, error) {
-	root := o.Dir
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("data: folder data set %s is not a folder: want %s", root, layoutHint(root))
+	root, fsys := o.Dir, o.Files
+	if fsys == nil {
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("data: folder data set %s is not a folder: want %s", root, layoutHint(root))
+		}
+		fsys = os.DirFS(root)
 	}
+	where := func(dir string) string { return path.Join(filepath.ToSlash(root), dir) }
 	var files []source
 	var byClass [3][]int
 	var warnings []string
 	for c, dir := range classDirs {
-		rels, ignored, err := listImages(root, dir)
+		rels, ignored, err := listImages(fsys, root, dir)
 		if err != nil {
 			return nil, err
 		}
 		if len(rels) == 0 {
 			return nil, fmt.Errorf("data: %s holds no PNG, JPEG, GIF or WebP image; a folder data set needs %s",
-				filepath.Join(root, filepath.FromSlash(dir)), layoutHint(root))
+				where(dir), layoutHint(root))
 		}
 		if len(ignored) > 0 {
 			warnings = append(warnings, fmt.Sprintf("%s: ignored %d files that are not PNG, JPEG, GIF or WebP (by extension): %s",
@@ -72,7 +77,7 @@ func loadFolder(o Options) (*Split, error) {
 		s := newSet(len(all), o.Channels, o.Size)
 		errs := make([]error, len(all))
 		parallel(len(all), func(k int) {
-			errs[k] = decodeFile(s.Image(k), filepath.Join(root, filepath.FromSlash(files[all[k]].rel)), o.Size, o.Channels)
+			errs[k] = decodeFile(s.Image(k), fsys, files[all[k]].rel, o.Size, o.Channels)
 		})
 		// Drop the images that failed, moving the others down.
 		n := 0
@@ -106,14 +111,14 @@ func loadFolder(o Options) (*Split, error) {
 		}
 		if len(broken[c]) == tried[c] {
 			return nil, fmt.Errorf("data: none of the %d images read from %s could be decoded: %s",
-				tried[c], filepath.Join(root, filepath.FromSlash(dir)), listSome(broken[c]))
+				tried[c], where(dir), listSome(broken[c]))
 		}
 		warnings = append(warnings, fmt.Sprintf("%s: skipped %d of %d images that could not be decoded: %s",
 			dir, len(broken[c]), tried[c], listSome(broken[c])))
 	}
 	split.Warnings = warnings
 	if split.Train.N == 0 {
-		return nil, fmt.Errorf("data: no training image left in %s", filepath.Join(root, trainNormalDir))
+		return nil, fmt.Errorf("data: no training image left in %s", where(trainNormalDir))
 	}
 	return split, nil
 }
@@ -123,49 +128,44 @@ func layoutHint(root string) string {
 		trainNormalDir, testNormalDir, testAbnormalDir, root)
 }
 
-// listImages returns the image files under root/dir, recursively, in lexical order,
-// as slash-separated paths relative to root, and the other files it ignored. Hidden
-// files and folders (".DS_Store", ".git") are skipped silently.
-func listImages(root, dir string) (images, ignored []string, err error) {
-	full := filepath.Join(root, filepath.FromSlash(dir))
-	st, err := os.Stat(full)
-	if err != nil || !st.IsDir() {
-		return nil, nil, fmt.Errorf("data: folder %s not found: a folder data set needs %s", full, layoutHint(root))
+// listImages returns the image files under dir of fsys (a folder data set rooted at
+// root, named in messages), recursively, in lexical order, as slash-separated paths
+// relative to the root, and the other files it ignored. Hidden files and folders
+// (".DS_Store", ".git") are skipped silently.
+func listImages(fsys fs.FS, root, dir string) (images, ignored []string, err error) {
+	if st, err := fs.Stat(fsys, dir); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("data: folder %s not found: a folder data set needs %s", path.Join(filepath.ToSlash(root), dir), layoutHint(root))
 	}
-	err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p != full && strings.HasPrefix(d.Name(), ".") {
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			return nil
 		}
 		if d.IsDir() {
 			return nil
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if slices.Contains(imageExts, strings.ToLower(path.Ext(rel))) {
-			images = append(images, rel)
+		if slices.Contains(imageExts, strings.ToLower(path.Ext(p))) {
+			images = append(images, p)
 		} else {
-			ignored = append(ignored, rel)
+			ignored = append(ignored, p)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("data: listing %s: %w", full, err)
+		return nil, nil, fmt.Errorf("data: listing %s: %w", path.Join(filepath.ToSlash(root), dir), err)
 	}
 	return images, ignored, nil
 }
 
-// decodeFile reads an image file into dst as CHW floats in [-1, 1] at size×size.
-func decodeFile(dst []float32, name string, size, channels int) error {
-	b, err := os.ReadFile(name)
+// decodeFile reads the image file name of fsys into dst as CHW floats in [-1, 1] at
+// size×size.
+func decodeFile(dst []float32, fsys fs.FS, name string, size, channels int) error {
+	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // writePNG writes a size×size image whose every pixel is v.
@@ -133,5 +135,42 @@ func TestLoadFolderErrors(t *testing.T) {
 	writeFile(t, filepath.Join(root, "test/1.abnormal/b.jpg"), nil)
 	if err := load(root); err == nil || !strings.Contains(err.Error(), "none of the 2 images") {
 		t.Errorf("all broken: %v", err)
+	}
+}
+
+// TestLoadFolderFromFiles loads a folder data set from an fs.FS (images dropped into
+// a browser) as from disk: broken and non-image files are skipped and said.
+func TestLoadFolderFromFiles(t *testing.T) {
+	disk := makeFolder(t, 12, 4, 3)
+	mem := fstest.MapFS{}
+	err := filepath.WalkDir(disk, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(disk, p)
+		mem[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem["train/0.normal/broken.png"] = &fstest.MapFile{Data: []byte("not a png")}
+	mem["train/0.normal/notes.txt"] = &fstest.MapFile{Data: []byte("notes")}
+	o := Options{Dataset: Folder, Files: mem, Size: 16, Channels: 3, Seed: 1}
+	fromMem, err := Load(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDisk, err := Load(Options{Dataset: Folder, Dir: disk, Size: 16, Channels: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromMem.Train.N != fromDisk.Train.N || fromMem.Test.N != fromDisk.Test.N || !slices.Equal(fromMem.Test.Images, fromDisk.Test.Images) {
+		t.Errorf("from memory: %d train, %d test; from disk: %d train, %d test", fromMem.Train.N, fromMem.Test.N, fromDisk.Train.N, fromDisk.Test.N)
+	}
+	w := strings.Join(fromMem.Warnings, "\n")
+	if !strings.Contains(w, "broken.png") || !strings.Contains(w, "notes.txt") {
+		t.Errorf("warnings %q: want the broken image and the text file named", w)
 	}
 }

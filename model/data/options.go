@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 )
 
@@ -69,8 +70,12 @@ type Options struct {
 	// one image of each label. 0 means all.
 	MaxTrain, MaxTest int
 	// Pack, when set, is the data of an idx data set as a pack (see [WritePack]), read
-	// instead of the files: how the browser trains. It is not saved with the options.
+	// instead of the files: how the browser trains on MNIST. It is not saved with the
+	// options.
 	Pack []byte `json:"-"`
+	// Files, when set, is the folder data set's root (instead of Dir): how the browser
+	// trains on images dropped into it. It is not saved with the options.
+	Files fs.FS `json:"-"`
 }
 
 // withDefaults returns o with its zero fields filled in.
@@ -102,7 +107,7 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("anomaly class %d is not a class of %s: use 0 to 9", o.AnomalyClass, o.Dataset))
 		}
 	case Folder:
-		if o.Dir == "" {
+		if o.Dir == "" && o.Files == nil {
 			errs = append(errs, errors.New(`the "folder" data set needs Dir, the root holding train/0.normal, test/0.normal and test/1.abnormal`))
 		}
 	case "":

@@ -85,7 +85,7 @@ func loadFolder(o Options) (*Split, error) {
 			f := files[i]
 			tried[f.class]++
 			if errs[k] != nil {
-				broken[f.class] = append(broken[f.class], fmt.Sprintf("%s (%v)", f.rel, errs[k]))
+				broken[f.class] = append(broken[f.class], fmt.Sprintf("%s (%s)", f.rel, imageio.UserMessage(errs[k])))
 				continue
 			}
 			if n != k {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
@@ -91,6 +92,14 @@ func checkSplit(s *data.Split, o Options) error {
 	return nil
 }
 
+// warningsNote is what loading the data warned of, for the start event's message.
+func warningsNote(w []string) string {
+	if len(w) == 0 {
+		return ""
+	}
+	return ". " + strings.Join(w, ". ")
+}
+
 func setLen(s *data.Set) int {
 	if s == nil {
 		return 0
@@ -132,7 +141,7 @@ func (r *runner) run() (*Result, error) {
 	r.emit(Event{Kind: EventStart, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
 		Message: fmt.Sprintf("%s, anomaly %s: %d train, %d validation, %d test images (%d normal, %d anomalous); %d steps of %d per epoch on %s",
 			r.split.Dataset, r.split.AnomalyClass, train.N, setLen(r.split.Validation), r.split.Test.N, testNormal, testAnomalous,
-			perEpoch, o.BatchSize, r.eng.Describe())})
+			perEpoch, o.BatchSize, r.eng.Describe()) + warningsNote(r.split.Warnings)})
 
 	sessionStart, sessionSteps := time.Now(), 0
 	windowStart, windowImages := sessionStart, 0

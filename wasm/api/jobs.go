@@ -52,6 +52,8 @@ type JobRequest struct {
 	// "paper" (the official code's test-set model selection).
 	Protocol string `json:"protocol"`
 
+	// Channels is 1 (grey, the default) or 3 (colour).
+	Channels int `json:"channels,omitempty"`
 	// Width is the network's feature width ngf (default 64).
 	Width int `json:"width,omitempty"`
 	// BatchSize is the number of images per step (default 64).

@@ -28,11 +28,20 @@ type hereRun struct {
 // startHere starts a training of req on n workers, resuming from the stored checkpoint
 // when resume is set; onMsg receives the leader's messages in order, on a goroutine of
 // its own.
-func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(hereMsg)) (*hereRun, error) {
-	onMsg(hereMsg{kind: "note", err: "Reading the MNIST digits…"})
-	pack, err := loadPack()
-	if err != nil {
-		return nil, err
+func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(hereMsg)) (_ *hereRun, err error) {
+	var data safejs.Value // the MNIST pack, or the user's images
+	var transfer []any
+	if req.Dataset == "folder" {
+		onMsg(hereMsg{kind: "note", err: "Reading your images…"})
+		if data, transfer, err = readImages(); err != nil {
+			return nil, err
+		}
+	} else {
+		onMsg(hereMsg{kind: "note", err: "Reading the MNIST digits…"})
+		if data, err = loadPack(); err != nil {
+			return nil, err
+		}
+		transfer = []any{data}
 	}
 	var checkpoint safejs.Value
 	if resume {
@@ -64,8 +73,13 @@ func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(h
 		}
 	}
 	reqJSON, _ := json.Marshal(req)
-	msg := map[string]any{"type": "trainLead", "request": string(reqJSON), "pack": pack, "ports": ports, "name": name}
-	transfer := append([]any{pack}, ports...)
+	msg := map[string]any{"type": "trainLead", "request": string(reqJSON), "ports": ports, "name": name}
+	if req.Dataset == "folder" {
+		msg["images"] = data
+	} else {
+		msg["pack"] = data
+	}
+	transfer = append(transfer, ports...)
 	if resume {
 		msg["checkpoint"] = checkpoint
 		transfer = append(transfer, checkpoint)
@@ -153,6 +167,46 @@ func (r *hereRun) stop() {
 	for _, w := range r.workers {
 		w.terminate()
 	}
+}
+
+// readImages reads the files chosen in the page's two inputs into {normal: [{name,
+// data}], anomalous: [...]}, with their ArrayBuffers to transfer. The worker decodes
+// them (broken files and non-images are skipped there, and said).
+func readImages() (safejs.Value, []any, error) {
+	doc, err := global.Get("document")
+	if err != nil {
+		return safejs.Value{}, nil, err
+	}
+	out, err := construct("Object")
+	if err != nil {
+		return safejs.Value{}, nil, err
+	}
+	var transfer []any
+	for key, id := range map[string]string{"normal": hereNormalInput, "anomalous": hereAnomalousInput} {
+		list, err := construct("Array")
+		if err != nil {
+			return safejs.Value{}, nil, err
+		}
+		input, err := doc.Call("getElementById", id)
+		if err == nil && !input.IsNull() {
+			files, _ := input.Get("files")
+			n, _ := files.Length()
+			for i := range n {
+				f, _ := files.Index(i)
+				ab, err := call(f, "arrayBuffer")
+				if err != nil {
+					return safejs.Value{}, nil, fmt.Errorf("reading %s: %w", getString(f, "name"), err)
+				}
+				item, _ := construct("Object")
+				item.Set("name", getString(f, "name"))
+				item.Set("data", ab)
+				list.Call("push", item)
+				transfer = append(transfer, ab)
+			}
+		}
+		out.Set(key, list)
+	}
+	return out, transfer, nil
 }
 
 // startWorkers starts n kernel workers in parallel; it fails only when none starts.

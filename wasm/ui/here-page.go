@@ -32,6 +32,12 @@ const (
 	storeHereRequest  = "ganomaly.here.request"
 )
 
+// Inputs of the page from which a training on the user's own images reads them.
+const (
+	hereNormalInput    = "here-normal"
+	hereAnomalousInput = "here-anomalous"
+)
+
 // hereState is where a training in this browser stands.
 type hereState string
 
@@ -58,6 +64,7 @@ type herePage struct {
 	app.Compo
 
 	online     bool
+	source     string // "mnist" or "images" (the user's own)
 	req        api.JobRequest
 	workers    int
 	maxWorkers int
@@ -66,6 +73,7 @@ type herePage struct {
 	trace     trainTrace
 	errMsg    string
 	note      string // what a starting run is doing
+	dataNote  string // what the run said of its data (its split, and files it skipped)
 	resumable bool
 	run       *hereRun
 	model     api.Model
@@ -105,6 +113,7 @@ func (p *herePage) OnMount(ctx app.Context) {
 	p.maxWorkers = max(1, min(hardwareConcurrency(), MaxTrainWorkers))
 	p.workers = p.maxWorkers
 	p.req = api.BrowserLimits.Defaults
+	p.source = "mnist"
 	p.applyQuery(ctx.Page().URL().Query())
 	var stored api.JobRequest
 	ctx.LocalStorage().Get(storeHereRequest, &stored)
@@ -127,6 +136,9 @@ func (p *herePage) applyQuery(q url.Values) {
 		}
 	}
 	p.workers = max(1, min(p.workers, MaxTrainWorkers))
+	if q.Get("source") == "images" {
+		p.source = "images"
+	}
 }
 
 func (p *herePage) OnDismount() {
@@ -151,9 +163,15 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 	}
 	p.state, p.errMsg, p.trace, p.resumable = herePreparing, "", trainTrace{JobID: "here"}, false
 	p.model, p.weights, p.card, p.started = api.Model{}, nil, nil, time.Now()
-	p.firstStep, p.lastStep = api.JobEvent{}, api.JobEvent{}
+	p.firstStep, p.lastStep, p.dataNote = api.JobEvent{}, api.JobEvent{}, ""
 	name := fmt.Sprintf("here-mnist-%d-%s", p.req.AnomalyClass, time.Now().Format("20060102-150405"))
 	req, workers := p.req, p.workers
+	if p.source == "images" {
+		req.Dataset, req.MaxTrain, req.MaxTest = "folder", 0, 0
+		name = "here-images-" + time.Now().Format("20060102-150405")
+	} else {
+		req.Channels = 1
+	}
 	ctx.Async(func() {
 		run, err := startHere(req, workers, name, resume, func(m hereMsg) {
 			ctx.Dispatch(func(ctx app.Context) { p.onMsg(ctx, m) })
@@ -178,6 +196,9 @@ func (p *herePage) onMsg(ctx app.Context, m hereMsg) {
 		}
 	case "event":
 		p.trace.apply(m.event)
+		if m.event.Kind == api.EventStart {
+			p.dataNote = m.event.Message
+		}
 		if m.event.Kind == api.EventStep {
 			if p.firstStep.Iteration == 0 {
 				p.firstStep = m.event
@@ -255,13 +276,13 @@ func (p *herePage) Render() app.UI {
 			p.renderForm(state),
 			app.If(state != hereIdle, app.Section().Class("train-live state-"+string(state)).ID("train-live").Body(
 				app.Div().Class("train-live-head").Body(
-					app.H2().Textf("Digit %d held out", p.req.AnomalyClass),
+					app.If(p.source == "images", app.H2().Text("Your images")).Else(app.H2().Textf("Digit %d held out", p.req.AnomalyClass)),
 					app.Span().Class("train-state "+string(state)).ID("train-state").Text(hereStateLabel[state]),
 				),
 				progressBar(frac),
 				progressFigures(pr, !state.active()),
 				app.If(state == herePreparing && p.note != "", app.P().Class("note").ID("here-note").Text(p.note)),
-				app.If(t.Message != "" && state.active(), app.P().Class("note").ID("train-message").Text(t.Message)),
+				app.If(p.dataNote != "", app.P().Class("note").ID("here-data").Text(p.dataNote)),
 				lossCharts(t),
 				samplesStrip(t),
 				app.If(len(t.Epochs) > 0, epochsTable(t.Epochs)),
@@ -292,18 +313,25 @@ func (p *herePage) renderForm(state hereState) app.UI {
 	classes := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	busy := state.active()
 	return app.Section().Class("train-form here-form").ID("here-form").Body(
-		app.H2().Text("Train a model on MNIST digits"),
+		app.H2().Text("Train a model"),
 		app.Div().Class("train-fields").Body(
-			hereField("here-class", "Digit held out as the anomaly",
+			hereField("here-source", "Train on", app.Select().ID("here-source").Disabled(busy).Body(
+				app.Option().Value("mnist").Selected(p.source == "mnist").Text("MNIST digits (come with the app)"),
+				app.Option().Value("images").Selected(p.source == "images").Text("your own images"),
+			).OnChange(func(ctx app.Context, e app.Event) { p.source = ctx.JSSrc().Get("value").String() }), ""),
+		),
+		app.If(p.source == "images", p.renderOwnImages(busy)),
+		app.Div().Class("train-fields").Body(
+			app.If(p.source != "images", hereField("here-class", "Digit held out as the anomaly",
 				app.Select().ID("here-class").Disabled(busy).Body(app.Range(classes).Slice(func(i int) app.UI {
 					return app.Option().Value(classes[i]).Selected(classes[i] == p.req.AnomalyClass).Text(classes[i])
 				})).OnChange(func(ctx app.Context, e app.Event) {
 					p.req.AnomalyClass, _ = strconv.Atoi(ctx.JSSrc().Get("value").String())
-				}), "2 is the default model's; 1 and 9 are hard for a short run"),
+				}), "2 is the default model's; 1 and 9 are hard for a short run")),
 			hereField("here-epochs", "Epochs", app.Input().ID("here-epochs").Type("number").Min(1).Max(api.BrowserLimits.MaxEpochs).
 				Value(p.req.Epochs).Disabled(busy).OnChange(func(ctx app.Context, e app.Event) {
 				p.req.Epochs, _ = strconv.Atoi(ctx.JSSrc().Get("value").String())
-			}), fmt.Sprintf("passes over %d normal digits", p.req.MaxTrain*9/10)),
+			}), p.epochsHint()),
 			hereField("here-width", "Width", app.Select().ID("here-width").Disabled(busy).Body(
 				app.Range([]int{8, 16, 32}).Slice(func(i int) app.UI {
 					w := []int{8, 16, 32}[i]
@@ -324,6 +352,38 @@ func (p *herePage) renderForm(state hereState) app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { p.start(ctx, true) })),
 			app.A().Class("button link").Href(PathTrain).Text("Train on the server instead"),
 		),
+	)
+}
+
+func (p *herePage) epochsHint() string {
+	if p.source == "images" {
+		return "passes over your normal images"
+	}
+	return fmt.Sprintf("passes over %d normal digits", p.req.MaxTrain*9/10)
+}
+
+// renderOwnImages asks for the user's images: normal ones (the more the better) and
+// known anomalies (for the test), with the size and colour to train at.
+func (p *herePage) renderOwnImages(busy bool) app.UI {
+	intSelect := func(id string, v *int, choices []int, label func(int) string) app.UI {
+		return app.Select().ID(id).Disabled(busy).Body(app.Range(choices).Slice(func(i int) app.UI {
+			return app.Option().Value(choices[i]).Selected(choices[i] == *v).Text(label(choices[i]))
+		})).OnChange(func(ctx app.Context, e app.Event) { *v, _ = strconv.Atoi(ctx.JSSrc().Get("value").String()) })
+	}
+	if p.req.Channels == 0 {
+		p.req.Channels = 1
+	}
+	return app.Div().Class("train-fields here-images").Body(
+		hereField(hereNormalInput, "Normal images", app.Input().ID(hereNormalInput).Type("file").Multiple(true).
+			Accept("image/png,image/jpeg,image/gif,image/webp").Disabled(busy),
+			"select all the images of what is normal (a few hundred or more); a fifth are kept for the test"),
+		hereField(hereAnomalousInput, "Known anomalies", app.Input().ID(hereAnomalousInput).Type("file").Multiple(true).
+			Accept("image/png,image/jpeg,image/gif,image/webp").Disabled(busy),
+			"a few images of what it should flag: they make the test"),
+		hereField("here-size", "Image size", intSelect("here-size", &p.req.ImageSize, api.BrowserLimits.ImageSizes,
+			func(s int) string { return fmt.Sprintf("%d×%d", s, s) }), "every image is resized to it, whatever its size"),
+		hereField("here-channels", "Colour", intSelect("here-channels", &p.req.Channels, []int{1, 3},
+			func(c int) string { return map[int]string{1: "grey", 3: "colour"}[c] }), "every image is converted to it"),
 	)
 }
 

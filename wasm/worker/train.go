@@ -10,7 +10,8 @@ package main
 //
 // Messages, page → leader (through worker.js):
 //
-//	{type: "trainLead", request: JSON of api.JobRequest, pack: ArrayBuffer,
+//	{type: "trainLead", request: JSON of api.JobRequest, pack: ArrayBuffer (MNIST) |
+//	 images: {normal: [{name, data: ArrayBuffer}...], anomalous: [...]} (the user's),
 //	 ports: [MessagePort...], checkpoint?: ArrayBuffer, name: string}
 //	{type: "trainControl", action: "pause" | "resume" | "cancel"}
 //
@@ -34,12 +35,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"sync"
+	"testing/fstest"
 	"time"
 
 	"github.com/hack-pad/safejs"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/data"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/safetensors"
 	"github.com/ganomaly-go/ganomaly-go/model/train"
@@ -61,15 +65,32 @@ func trainLead(msg safejs.Value) error {
 	if err := json.Unmarshal([]byte(getString(msg, "request")), &req); err != nil {
 		return fmt.Errorf("internal error: the training request: %w", err)
 	}
-	if err := jobrequest.Validate(req, api.BrowserLimits, "cpu"); err != nil {
+	images, _ := msg.Get("images")
+	own := images.Type() == safejs.TypeObject
+	// The request rules know the data sets a request can name; images dropped into
+	// the page come as files, so their request is checked as if for MNIST.
+	checked := req
+	if own {
+		checked.Dataset = data.MNIST
+	}
+	if err := jobrequest.Validate(checked, api.BrowserLimits, "cpu"); err != nil {
 		return err
 	}
-	pack, err := arrayBufferBytes(msg, "pack")
-	if err != nil {
-		return fmt.Errorf("the MNIST pack: %w", err)
-	}
 	o := jobrequest.TrainOptions(req, "cpu")
-	o.Engine, o.Data.Pack, o.LogEvery = train.EngineGo, pack, 1
+	o.Engine, o.LogEvery = train.EngineGo, 1
+	if own {
+		files, err := ownImages(images)
+		if err != nil {
+			return err
+		}
+		o.Data = data.Options{Dataset: data.Folder, Dir: OwnImagesName, Files: files, Seed: o.Seed}
+	} else {
+		pack, err := arrayBufferBytes(msg, "pack")
+		if err != nil {
+			return fmt.Errorf("the MNIST pack: %w", err)
+		}
+		o.Data.Pack = pack
+	}
 	store := &pageStore{}
 	if ck, err := arrayBufferBytes(msg, "checkpoint"); err == nil && len(ck) > 0 {
 		store.start, o.Resume = ck, true
@@ -151,6 +172,61 @@ func trainLead(msg safejs.Value) error {
 		postTransfer(map[string]any{"type": "trainDone", "weights": ab, "card": string(card), "name": name}, ab)
 	}()
 	return nil
+}
+
+// OwnImagesName names the images dropped into the page in messages and in the model's
+// provenance ("folder:dropped-images").
+const OwnImagesName = "dropped-images"
+
+// ownImages lays the images dropped into the page ({normal: [{name, data}],
+// anomalous: [...]}) out as a folder data set: every fifth normal image goes to the
+// test split (a normal the model never trains on), the others to training, where a
+// tenth are held out for validation; the known anomalies go to the test split.
+func ownImages(v safejs.Value) (fstest.MapFS, error) {
+	fsys := fstest.MapFS{}
+	add := func(key string, dir func(i int) string) (int, error) {
+		list, err := v.Get(key)
+		if err != nil || list.Type() != safejs.TypeObject {
+			return 0, nil
+		}
+		n, err := list.Length()
+		if err != nil {
+			return 0, err
+		}
+		for i := range n {
+			item, err := list.Index(i)
+			if err != nil {
+				return 0, err
+			}
+			b, err := arrayBufferBytes(item, "data")
+			if err != nil {
+				return 0, fmt.Errorf("reading %s: %w", getString(item, "name"), err)
+			}
+			// The index keeps names unique and never hidden ("." first).
+			fsys[fmt.Sprintf("%s/%05d-%s", dir(i), i, path.Base(getString(item, "name")))] = &fstest.MapFile{Data: b}
+		}
+		return n, nil
+	}
+	normal, err := add("normal", func(i int) string {
+		if i%5 == 4 {
+			return "test/0.normal"
+		}
+		return "train/0.normal"
+	})
+	if err != nil {
+		return nil, err
+	}
+	anomalous, err := add("anomalous", func(int) string { return "test/1.abnormal" })
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case normal < 10:
+		return nil, fmt.Errorf("%d normal images: give at least 10 (more is better: GANomaly learns what normal looks like from them; a few hundred is a good start)", normal)
+	case anomalous == 0:
+		return nil, errors.New("no known anomalies: add a few images of what the model should flag, which give the test its anomalies (training on normal images alone, with a calibration on them, is not done here yet)")
+	}
+	return fsys, nil
 }
 
 // finished encodes a run's weights file and model card.

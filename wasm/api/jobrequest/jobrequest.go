@@ -42,6 +42,9 @@ func TrainOptions(req api.JobRequest, device string) train.Options {
 	if req.Width != 0 {
 		o.Config.Width = req.Width
 	}
+	if req.Channels != 0 {
+		o.Config.Channels = req.Channels
+	}
 	if req.BatchSize != 0 {
 		o.BatchSize = req.BatchSize
 	}
@@ -73,6 +76,7 @@ var fields = []field{
 		return ""
 	}},
 	{"anomaly_class", func(d *api.JobRequest, s api.JobRequest) { d.AnomalyClass = s.AnomalyClass }, nil},
+	{"channels", func(d *api.JobRequest, s api.JobRequest) { d.Channels = s.Channels }, nil},
 	{"epochs", func(d *api.JobRequest, s api.JobRequest) { d.Epochs = s.Epochs }, func(r api.JobRequest, l api.JobLimits) string {
 		if r.Epochs < 1 || r.Epochs > l.MaxEpochs {
 			return fmt.Sprintf("epochs %d: this server trains at least 1 and at most %d epochs per job", r.Epochs, l.MaxEpochs)

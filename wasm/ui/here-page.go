@@ -374,17 +374,33 @@ func (p *herePage) renderOwnImages(busy bool) app.UI {
 		p.req.Channels = 1
 	}
 	return app.Div().Class("train-fields here-images").Body(
-		hereField(hereNormalInput, "Normal images", app.Input().ID(hereNormalInput).Type("file").Multiple(true).
-			Accept("image/png,image/jpeg,image/gif,image/webp").Disabled(busy),
-			"select all the images of what is normal (a few hundred or more); a fifth are kept for the test"),
-		hereField(hereAnomalousInput, "Known anomalies", app.Input().ID(hereAnomalousInput).Type("file").Multiple(true).
-			Accept("image/png,image/jpeg,image/gif,image/webp").Disabled(busy),
+		hereField(hereNormalInput, "Normal images", dropInput(hereNormalInput, busy),
+			"pick or drop the images of what is normal (a few hundred or more); a fifth are kept for the test"),
+		hereField(hereAnomalousInput, "Known anomalies", dropInput(hereAnomalousInput, busy),
 			"a few images of what it should flag: they make the test"),
 		hereField("here-size", "Image size", intSelect("here-size", &p.req.ImageSize, api.BrowserLimits.ImageSizes,
 			func(s int) string { return fmt.Sprintf("%d×%d", s, s) }), "every image is resized to it, whatever its size"),
 		hereField("here-channels", "Colour", intSelect("here-channels", &p.req.Channels, []int{1, 3},
 			func(c int) string { return map[int]string{1: "grey", 3: "colour"}[c] }), "every image is converted to it"),
 	)
+}
+
+// dropInput is a file input for many images that also takes files dropped on it: the
+// drop hands its files to the input, where the training reads them.
+func dropInput(id string, busy bool) app.UI {
+	return app.Div().Class("here-drop").ID(id+"-zone").Body(
+		app.Input().ID(id).Type("file").Multiple(true).Accept("image/png,image/jpeg,image/gif,image/webp").Disabled(busy),
+	).On("dragover", func(ctx app.Context, e app.Event) { e.PreventDefault() }).
+		On("drop", func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			if busy {
+				return
+			}
+			files := e.Get("dataTransfer").Get("files")
+			if in := app.Window().GetElementByID(id); in.Truthy() && files.Truthy() {
+				in.Set("files", files)
+			}
+		})
 }
 
 func hereField(id, label string, input app.UI, hint string) app.UI {

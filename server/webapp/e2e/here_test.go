@@ -171,6 +171,13 @@ func TestTrainInBrowserResumes(t *testing.T) {
 		t.Errorf("paused at step %s, a second later at %s", paused, again)
 	}
 
+	// Leaving the page within the app ends the workers as a closed tab would: back
+	// on it, the run is offered for resuming.
+	evaluate[bool](t, ctx, `(document.getElementById("nav-check").click(), true)`)
+	waitFor(t, ctx, "the check page", `document.querySelector('#drop-zone[data-client="true"]') !== null`, time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("nav-train-here").click(), true)`)
+	waitFor(t, ctx, "the offer to resume, in the app", `document.getElementById("resume-stored") !== null && document.getElementById("here-page").dataset.state === "idle"`, time.Minute)
+
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
+	"github.com/ganomaly-go/ganomaly-go/model/metrics"
 )
 
 // The embedded files must be what the server can offer: a valid weights file and a

@@ -200,18 +200,3 @@ func LoadPack(pack []byte, o Options) (*Split, error) {
 	}
 	return split, nil
 }
-
-// PackClasses counts a pack's images by class in its train and test parts.
-func PackClasses(pack []byte) (train, test [10]int, err error) {
-	f, err := readPack(pack)
-	if err != nil {
-		return train, test, err
-	}
-	for _, l := range f.trainLabels {
-		train[l]++
-	}
-	for _, l := range f.testLabels {
-		test[l]++
-	}
-	return train, test, nil
-}

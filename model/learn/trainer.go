@@ -117,9 +117,6 @@ func NewTrainerFrom(cfg model.Config, h Hyper, seed int64, g, d map[string][]flo
 	return t, nil
 }
 
-// Config returns the trainer's model configuration.
-func (t *Trainer) Config() model.Config { return t.cfg }
-
 // Step is one iteration of the official optimize_params on n images x (NCHW, values
 // in [−1, 1]), as the libtorch engine (server/torchengine) does it:
 //

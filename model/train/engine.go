@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 
@@ -86,18 +85,6 @@ func DescribeDevice(engine, device string) (description string, cpu bool) {
 	d := engines.m[name].describe
 	engines.Unlock()
 	return d(device)
-}
-
-// Engines lists the engines of this build.
-func Engines() []string {
-	engines.Lock()
-	defer engines.Unlock()
-	var names []string
-	for n := range engines.m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // resolveEngine returns the engine an Options.Engine value means in this build.

@@ -11,10 +11,6 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
-// Losses are the terms of one training step: the pure-Go trainer's, so that both
-// engines report alike.
-type Losses = learn.Losses
-
 // BCE and L1 reduce by the mean (at::Reduction::Mean).
 const reductionMean = 1
 
@@ -58,7 +54,7 @@ func (t *trainer) inputShape(n int) []int64 {
 }
 
 // step is one iteration of the official optimize_params on n images x (NCHW).
-func (t *trainer) step(x []float32, n int) (l Losses, err error) {
+func (t *trainer) step(x []float32, n int) (l learn.Losses, err error) {
 	defer catch(&err)
 	var sc scope
 	defer sc.drop()
@@ -92,7 +88,7 @@ func (t *trainer) step(x []float32, n int) (l Losses, err error) {
 	check(errD.Backward())
 	t.optD.update(&sc)
 
-	l = Losses{Adv: scalar(&sc, adv), Con: scalar(&sc, con), Enc: scalar(&sc, enc), G: scalar(&sc, errG), D: scalar(&sc, errD)}
+	l = learn.Losses{Adv: scalar(&sc, adv), Con: scalar(&sc, con), Enc: scalar(&sc, enc), G: scalar(&sc, errG), D: scalar(&sc, errD)}
 	if l.D < learn.DReinitBelow {
 		if err := t.reinitD(); err != nil {
 			return l, err

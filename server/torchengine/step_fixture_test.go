@@ -30,7 +30,7 @@ func TestStepMatchesPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cfg model.Config // the script writes the same JSON names
-	var want Losses
+	var want learn.Losses
 	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
 		t.Fatal(err)
 	}

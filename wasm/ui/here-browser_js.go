@@ -320,10 +320,18 @@ func deleteCached(url string) {
 	}
 }
 
-// hasCached reports whether url is in the weights cache.
+// hasCached reports whether url is in the weights cache, without reading it.
 func hasCached(url string) bool {
-	_, err := cachedBuffer(url, false)
-	return err == nil
+	caches, err := cacheStorage()
+	if err != nil {
+		return false
+	}
+	cache, err := call(caches, "open", weightsCacheName)
+	if err != nil {
+		return false
+	}
+	resp, err := call(cache, "match", url)
+	return err == nil && !resp.IsUndefined()
 }
 
 // keepModel stores a finished model's weights where the model picker loads them from

@@ -645,6 +645,16 @@ func TestJobInterruptedAndResumed(t *testing.T) {
 			t.Errorf("resumed run starts after epoch %d, want %d", e.Epoch, finished)
 		}
 	}
+	// Steps redone after the checkpoint are not sent again: a client's curve only grows.
+	last := 0
+	for _, e := range append(first.events, second.events...) {
+		if e.Kind == api.EventStep {
+			if e.Iteration <= last {
+				t.Errorf("step %d sent after step %d", e.Iteration, last)
+			}
+			last = e.Iteration
+		}
+	}
 	if n := countKind(second.events, api.EventEpoch); n != 3-finished {
 		t.Errorf("resumed run finished %d epochs, want %d", n, 3-finished)
 	}

@@ -230,3 +230,45 @@ func TestRetentionAndDelete(t *testing.T) {
 		t.Errorf("deleting an unknown job: %v", err)
 	}
 }
+
+// TestResumedStepsAreNotSentTwice writes the log of a job interrupted at step 7, after
+// a checkpoint at step 4, opens it again and feeds it the resumed run's events: steps
+// 5 to 7 are redone by the trainer but must not reach the log (and its clients) twice.
+func TestResumedStepsAreNotSentTwice(t *testing.T) {
+	models := t.TempDir()
+	dir := filepath.Join(models, JobsFolder, "bbbb0001")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(api.Job{ID: "bbbb0001", State: api.JobRunning, Request: DefaultLimits("cpu").Defaults})
+	os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
+	for i := 1; i <= 7; i++ {
+		appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Kind: api.EventStep, Iteration: i, Iterations: 12})
+	}
+	m, err := Open(Options{ModelsDir: models, Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(t.Context())
+	m.mu.Lock()
+	j := m.jobs["bbbb0001"]
+	m.mu.Unlock()
+	losses := &train.Losses{}
+	m.onEvent(j, train.Event{Kind: train.EventStart, Epoch: 1, Epochs: 3, Iteration: 4, Iterations: 12})
+	for i := 5; i <= 12; i++ {
+		m.onEvent(j, train.Event{Kind: train.EventStep, Epoch: 2, Epochs: 3, Iteration: i, Iterations: 12, Losses: losses})
+	}
+	evs, _, _, _ := m.Events("bbbb0001", 0)
+	var steps []int
+	for _, ev := range evs {
+		if ev.Kind == api.EventStep {
+			steps = append(steps, ev.Iteration)
+		}
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; !slices.Equal(steps, want) {
+		t.Errorf("step events %v, want %v", steps, want)
+	}
+	if got, _ := m.Get("bbbb0001"); got.Progress.Iteration != 12 {
+		t.Errorf("progress at step %d, want 12", got.Progress.Iteration)
+	}
+}

@@ -91,6 +91,9 @@ type job struct {
 	changed    chan struct{}
 	cancel     context.CancelCauseFunc
 	cancelling bool
+	// stepsSent is the highest step whose event is in the log. A resumed run redoes
+	// the steps after its checkpoint; those already sent are not sent again.
+	stepsSent int
 }
 
 // Open loads the jobs of o.ModelsDir (marking those a stopped server left queued or
@@ -533,6 +536,10 @@ func (m *Manager) onEvent(j *job, e train.Event) {
 		j.Epochs = slices.DeleteFunc(j.Epochs, func(f api.EpochFigures) bool { return f.Epoch > e.Epoch })
 	case api.EventStep:
 		p.Epoch, p.Losses, p.ImagesPerSecond, p.ETASeconds = e.Epoch, ev.Losses, ev.ImagesPerSecond, ev.ETASeconds
+		if e.Iteration <= j.stepsSent {
+			return // redone after a resume: its event is in the log already
+		}
+		j.stepsSent = e.Iteration
 	case api.EventEpoch:
 		// The job keeps the figures; the reconstructions stay in its event log.
 		f := *ev.Figures

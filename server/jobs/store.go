@@ -133,6 +133,11 @@ func loadJob(dir string) (*job, error) {
 		return nil, err
 	}
 	j.LastEvent = len(j.events)
+	for _, ev := range j.events {
+		if ev.Kind == api.EventStep {
+			j.stepsSent = max(j.stepsSent, ev.Iteration)
+		}
+	}
 	return j, nil
 }
 

@@ -42,20 +42,20 @@ var ErrConfig = errors.New("invalid model config")
 
 // Validate reports the first thing wrong with c, in words a user can act on.
 func (c Config) Validate() error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	bad := func(setting, format string, args ...any) error {
+		return fmt.Errorf("%w: %w", ErrConfig, &Invalid{setting, fmt.Sprintf(format, args...)})
 	}
 	switch {
 	case c.ImageSize < 16 || c.ImageSize > MaxImageSize || !isSixteenTimesPowerOfTwo(c.ImageSize):
-		return bad("image size %d: must be 16·2^k between 16 and %d (16, 32, 64, 128, 256, 512), because each encoder level halves the image down to 4×4", c.ImageSize, MaxImageSize)
+		return bad("image_size", "image size %d: must be 16·2^k between 16 and %d (16, 32, 64, 128, 256, 512), because each encoder level halves the image down to 4×4", c.ImageSize, MaxImageSize)
 	case c.Channels != 1 && c.Channels != 3:
-		return bad("channels %d: must be 1 (grayscale) or 3 (RGB)", c.Channels)
+		return bad("channels", "channels %d: must be 1 (grayscale) or 3 (RGB)", c.Channels)
 	case c.Latent < 1 || c.Latent > MaxLatent:
-		return bad("latent size %d: must be between 1 and %d", c.Latent, MaxLatent)
+		return bad("latent", "latent size %d: must be between 1 and %d", c.Latent, MaxLatent)
 	case c.Width < 2 || c.Width > MaxWidth || c.Width%2 != 0:
-		return bad("width %d: must be even and between 2 and %d (the official decoder starts from width/2)", c.Width, MaxWidth)
+		return bad("width", "width %d: must be even and between 2 and %d (the official decoder starts from width/2)", c.Width, MaxWidth)
 	case c.ExtraLayers < 0 || c.ExtraLayers > MaxExtraLayers:
-		return bad("extra layers %d: must be between 0 and %d", c.ExtraLayers, MaxExtraLayers)
+		return bad("extra_layers", "extra layers %d: must be between 0 and %d", c.ExtraLayers, MaxExtraLayers)
 	}
 	return nil
 }

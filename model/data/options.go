@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+
+	"github.com/ganomaly-go/ganomaly-go/model"
 )
 
 // Data set names for Options.Dataset.
@@ -101,34 +103,37 @@ func (o Options) withDefaults() Options {
 // Validate reports every option that is out of range, before anything is read.
 func (o Options) Validate() error {
 	var errs []error
+	bad := func(setting, format string, args ...any) error {
+		return &model.Invalid{Setting: setting, Reason: fmt.Sprintf(format, args...)}
+	}
 	switch o.Dataset {
 	case MNIST, FashionMNIST:
 		if o.AnomalyClass < 0 || o.AnomalyClass > 9 {
-			errs = append(errs, fmt.Errorf("anomaly class %d is not a class of %s: use 0 to 9", o.AnomalyClass, o.Dataset))
+			errs = append(errs, bad("anomaly_class", "anomaly class %d is not a class of %s: use 0 to 9", o.AnomalyClass, o.Dataset))
 		}
 	case Folder:
 		if o.Dir == "" && o.Files == nil {
-			errs = append(errs, errors.New(`the "folder" data set needs Dir, the root holding train/0.normal, test/0.normal and test/1.abnormal`))
+			errs = append(errs, bad("dir", `the "folder" data set needs Dir, the root holding train/0.normal, test/0.normal and test/1.abnormal`))
 		}
 	case "":
-		errs = append(errs, fmt.Errorf("no data set chosen: use %q, %q or %q", MNIST, FashionMNIST, Folder))
+		errs = append(errs, bad("dataset", "no data set chosen: use %q, %q or %q", MNIST, FashionMNIST, Folder))
 	default:
-		errs = append(errs, fmt.Errorf("unknown data set %q: use %q, %q or %q", o.Dataset, MNIST, FashionMNIST, Folder))
+		errs = append(errs, bad("dataset", "unknown data set %q: use %q, %q or %q", o.Dataset, MNIST, FashionMNIST, Folder))
 	}
 	if o.Size < 0 || o.Size > maxSize {
-		errs = append(errs, fmt.Errorf("image size %d is out of range: use 1 to %d (0 for %d)", o.Size, maxSize, DefaultSize))
+		errs = append(errs, bad("size", "image size %d is out of range: use 1 to %d (0 for %d)", o.Size, maxSize, DefaultSize))
 	}
 	if o.Channels != 0 && o.Channels != 1 && o.Channels != 3 {
-		errs = append(errs, fmt.Errorf("%d channels: use 1 (grey) or 3 (RGB)", o.Channels))
+		errs = append(errs, bad("channels", "%d channels: use 1 (grey) or 3 (RGB)", o.Channels))
 	}
 	if math.IsNaN(o.ValidationFraction) || o.ValidationFraction >= 1 {
-		errs = append(errs, fmt.Errorf("validation fraction %v: use a value below 1 (0 for %v, negative for none)", o.ValidationFraction, DefaultValidationFraction))
+		errs = append(errs, bad("validation_fraction", "validation fraction %v: use a value below 1 (0 for %v, negative for none)", o.ValidationFraction, DefaultValidationFraction))
 	}
 	if o.MaxTrain < 0 {
-		errs = append(errs, fmt.Errorf("MaxTrain %d is negative: use 0 for all", o.MaxTrain))
+		errs = append(errs, bad("max_train", "MaxTrain %d is negative: use 0 for all", o.MaxTrain))
 	}
 	if o.MaxTest < 0 || o.MaxTest == 1 {
-		errs = append(errs, fmt.Errorf("MaxTest %d: use 0 for all, or at least 2 so that both labels remain", o.MaxTest))
+		errs = append(errs, bad("max_test", "MaxTest %d: use 0 for all, or at least 2 so that both labels remain", o.MaxTest))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("data: invalid options: %w", errors.Join(errs...))

@@ -122,7 +122,10 @@ var ErrOptions = errors.New("train: invalid options")
 // before anything is loaded or allocated.
 func (o Options) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	bad := func(setting, format string, args ...any) {
+		errs = append(errs, &model.Invalid{Setting: setting, Reason: fmt.Sprintf(format, args...)})
+	}
+	invalid := func(setting string, err error) { errs = append(errs, &model.Invalid{Setting: setting, Reason: err.Error()}) }
 	if err := o.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -130,26 +133,26 @@ func (o Options) Validate() error {
 		errs = append(errs, err)
 	}
 	if o.Data.Size != 0 && o.Data.Size != o.Config.ImageSize {
-		bad("data image size %d differs from the model's image size %d: leave the data size at 0 or make them equal", o.Data.Size, o.Config.ImageSize)
+		bad("", "data image size %d differs from the model's image size %d: leave the data size at 0 or make them equal", o.Data.Size, o.Config.ImageSize)
 	}
 	if o.Data.Channels != 0 && o.Data.Channels != o.Config.Channels {
-		bad("data channels %d differ from the model's channels %d: leave the data channels at 0 or make them equal", o.Data.Channels, o.Config.Channels)
+		bad("", "data channels %d differ from the model's channels %d: leave the data channels at 0 or make them equal", o.Data.Channels, o.Config.Channels)
 	}
 	if o.Epochs < 1 || o.Epochs > MaxEpochs {
-		bad("epochs %d: use 1 to %d (the official code trains 15)", o.Epochs, MaxEpochs)
+		bad("epochs", "epochs %d: use 1 to %d (the official code trains 15)", o.Epochs, MaxEpochs)
 	}
 	if o.BatchSize < 2 || o.BatchSize > MaxBatchSize {
-		bad("batch size %d: use 2 to %d (the official code uses 64; train-mode batch norm needs more than one image)", o.BatchSize, MaxBatchSize)
+		bad("batch_size", "batch size %d: use 2 to %d (the official code uses 64; train-mode batch norm needs more than one image)", o.BatchSize, MaxBatchSize)
 	}
 	if !(o.LR > 0 && o.LR <= 1) {
-		bad("learning rate %v: use a value in (0, 1] (the official code uses 2e-4)", o.LR)
+		bad("lr", "learning rate %v: use a value in (0, 1] (the official code uses 2e-4)", o.LR)
 	}
 	for _, b := range []struct {
 		name string
 		v    float64
 	}{{"beta1", o.Beta1}, {"beta2", o.Beta2}} {
 		if !(b.v >= 0 && b.v < 1) {
-			bad("Adam %s %v: use a value in [0, 1) (the official code uses 0.5 and 0.999)", b.name, b.v)
+			bad(b.name, "Adam %s %v: use a value in [0, 1) (the official code uses 0.5 and 0.999)", b.name, b.v)
 		}
 	}
 	for _, w := range []struct {
@@ -157,48 +160,48 @@ func (o Options) Validate() error {
 		v    float64
 	}{{"w_adv", o.WAdv}, {"w_con", o.WCon}, {"w_enc", o.WEnc}} {
 		if !(w.v >= 0 && w.v <= 1e6) {
-			bad("loss weight %s %v: use a finite value between 0 and 1e6 (the official weights are 1, 50, 1)", w.name, w.v)
+			bad(w.name, "loss weight %s %v: use a finite value between 0 and 1e6 (the official weights are 1, 50, 1)", w.name, w.v)
 		}
 	}
 	if o.WAdv == 0 && o.WCon == 0 && o.WEnc == 0 {
-		bad("all loss weights are 0: the generator would learn nothing")
+		bad("", "all loss weights are 0: the generator would learn nothing")
 	}
 	switch o.Protocol {
 	case Honest:
 		if o.Data.ValidationFraction < 0 {
-			bad("the honest protocol selects the model and calibrates the score on a validation split: give a validation fraction in (0, 1) or 0 for the default 0.1")
+			bad("validation_fraction", "the honest protocol selects the model and calibrates the score on a validation split: give a validation fraction in (0, 1) or 0 for the default 0.1")
 		}
 	case Paper:
 	case "":
-		bad("no protocol: use %q (validation-based, the default) or %q (the official code's, with test-set model selection)", Honest, Paper)
+		bad("protocol", "no protocol: use %q (validation-based, the default) or %q (the official code's, with test-set model selection)", Honest, Paper)
 	default:
-		bad("unknown protocol %q: use %q or %q", o.Protocol, Honest, Paper)
+		bad("protocol", "unknown protocol %q: use %q or %q", o.Protocol, Honest, Paper)
 	}
 	if err := o.Score.Validate(); err != nil {
-		errs = append(errs, err)
+		invalid("score", err)
 	}
 	if !(o.CalibrationQuantile > 0 && o.CalibrationQuantile < 1) {
-		bad("calibration quantile %v: use a value in (0, 1), e.g. 0.95 to flag about 5 %% of normal images", o.CalibrationQuantile)
+		bad("calibration_quantile", "calibration quantile %v: use a value in (0, 1), e.g. 0.95 to flag about 5 %% of normal images", o.CalibrationQuantile)
 	}
 	if err := ValidateDevice(o.Device); err != nil {
-		errs = append(errs, err)
+		invalid("device", err)
 	} else if err := validateEngine(o.Engine, o.Device); err != nil {
-		errs = append(errs, err)
+		invalid("engine", err)
 	}
 	if o.CheckpointDir != "" && o.Checkpoints != nil {
-		bad("a checkpoint directory and a checkpoint store: give one")
+		bad("checkpoint_dir", "a checkpoint directory and a checkpoint store: give one")
 	}
 	if o.Resume && o.CheckpointDir == "" && o.Checkpoints == nil {
-		bad("resume needs a checkpoint directory")
+		bad("resume", "resume needs a checkpoint directory")
 	}
 	if o.MaxIterations < 0 {
-		bad("max iterations %d is negative: use 0 for no cap", o.MaxIterations)
+		bad("max_iterations", "max iterations %d is negative: use 0 for no cap", o.MaxIterations)
 	}
 	if o.Samples < 0 || o.Samples > MaxSamples {
-		bad("samples %d: use 0 to %d reconstructions per epoch", o.Samples, MaxSamples)
+		bad("samples", "samples %d: use 0 to %d reconstructions per epoch", o.Samples, MaxSamples)
 	}
 	if o.LogEvery < 0 {
-		bad("log every %d is negative: use 0 for no step events", o.LogEvery)
+		bad("log_every", "log every %d is negative: use 0 for no step events", o.LogEvery)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrOptions, errors.Join(errs...))

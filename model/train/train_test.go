@@ -23,30 +23,32 @@ func TestValidateRefusesAbsurdOptions(t *testing.T) {
 		name   string
 		change func(*Options)
 		want   string
+		// setting is what model.Invalid names: a form puts the reason beside it.
+		setting string
 	}{
-		{"zero batch", func(o *Options) { o.BatchSize = 0 }, "batch size 0"},
-		{"negative batch", func(o *Options) { o.BatchSize = -3 }, "batch size -3"},
-		{"huge batch", func(o *Options) { o.BatchSize = 1 << 20 }, "batch size"},
-		{"negative epochs", func(o *Options) { o.Epochs = -1 }, "epochs -1"},
-		{"zero epochs", func(o *Options) { o.Epochs = 0 }, "epochs 0"},
-		{"bad image size", func(o *Options) { o.Config.ImageSize = 30 }, "image size 30"},
-		{"data size differs", func(o *Options) { o.Data.Size = 64 }, "differs from the model's image size"},
-		{"unknown protocol", func(o *Options) { o.Protocol = "fast" }, `unknown protocol "fast"`},
-		{"no data set", func(o *Options) { o.Data.Dataset = "" }, "no data set"},
-		{"unknown data set", func(o *Options) { o.Data.Dataset = "cifar" }, `unknown data set "cifar"`},
-		{"bad class", func(o *Options) { o.Data.AnomalyClass = 10 }, "anomaly class 10"},
-		{"NaN lr", func(o *Options) { o.LR = math.NaN() }, "learning rate NaN"},
-		{"negative lr", func(o *Options) { o.LR = -1e-3 }, "learning rate"},
-		{"beta1 one", func(o *Options) { o.Beta1 = 1 }, "beta1 1"},
-		{"negative weight", func(o *Options) { o.WCon = -50 }, "w_con -50"},
-		{"all weights zero", func(o *Options) { o.WAdv, o.WCon, o.WEnc = 0, 0, 0 }, "all loss weights are 0"},
-		{"bad score", func(o *Options) { o.Score = "l3" }, `unknown score "l3"`},
-		{"bad quantile", func(o *Options) { o.CalibrationQuantile = 1 }, "calibration quantile 1"},
-		{"bad device", func(o *Options) { o.Device = "tpu" }, `device "tpu"`},
-		{"bad cuda index", func(o *Options) { o.Device = "cuda:x" }, `device "cuda:x"`},
-		{"resume without dir", func(o *Options) { o.Resume = true }, "resume needs a checkpoint directory"},
-		{"honest without validation", func(o *Options) { o.Data.ValidationFraction = data.NoValidation }, "validation split"},
-		{"negative max iterations", func(o *Options) { o.MaxIterations = -1 }, "max iterations -1"},
+		{"zero batch", func(o *Options) { o.BatchSize = 0 }, "batch size 0", "batch_size"},
+		{"negative batch", func(o *Options) { o.BatchSize = -3 }, "batch size -3", "batch_size"},
+		{"huge batch", func(o *Options) { o.BatchSize = 1 << 20 }, "batch size", "batch_size"},
+		{"negative epochs", func(o *Options) { o.Epochs = -1 }, "epochs -1", "epochs"},
+		{"zero epochs", func(o *Options) { o.Epochs = 0 }, "epochs 0", "epochs"},
+		{"bad image size", func(o *Options) { o.Config.ImageSize = 30 }, "image size 30", "image_size"},
+		{"data size differs", func(o *Options) { o.Data.Size = 64 }, "differs from the model's image size", ""},
+		{"unknown protocol", func(o *Options) { o.Protocol = "fast" }, `unknown protocol "fast"`, "protocol"},
+		{"no data set", func(o *Options) { o.Data.Dataset = "" }, "no data set", "dataset"},
+		{"unknown data set", func(o *Options) { o.Data.Dataset = "cifar" }, `unknown data set "cifar"`, "dataset"},
+		{"bad class", func(o *Options) { o.Data.AnomalyClass = 10 }, "anomaly class 10", "anomaly_class"},
+		{"NaN lr", func(o *Options) { o.LR = math.NaN() }, "learning rate NaN", "lr"},
+		{"negative lr", func(o *Options) { o.LR = -1e-3 }, "learning rate", "lr"},
+		{"beta1 one", func(o *Options) { o.Beta1 = 1 }, "beta1 1", "beta1"},
+		{"negative weight", func(o *Options) { o.WCon = -50 }, "w_con -50", "w_con"},
+		{"all weights zero", func(o *Options) { o.WAdv, o.WCon, o.WEnc = 0, 0, 0 }, "all loss weights are 0", ""},
+		{"bad score", func(o *Options) { o.Score = "l3" }, `unknown score "l3"`, "score"},
+		{"bad quantile", func(o *Options) { o.CalibrationQuantile = 1 }, "calibration quantile 1", "calibration_quantile"},
+		{"bad device", func(o *Options) { o.Device = "tpu" }, `device "tpu"`, "device"},
+		{"bad cuda index", func(o *Options) { o.Device = "cuda:x" }, `device "cuda:x"`, "device"},
+		{"resume without dir", func(o *Options) { o.Resume = true }, "resume needs a checkpoint directory", "resume"},
+		{"honest without validation", func(o *Options) { o.Data.ValidationFraction = data.NoValidation }, "validation split", "validation_fraction"},
+		{"negative max iterations", func(o *Options) { o.MaxIterations = -1 }, "max iterations -1", "max_iterations"},
 	}
 	for _, c := range cases {
 		o := DefaultOptions()
@@ -58,6 +60,10 @@ func TestValidateRefusesAbsurdOptions(t *testing.T) {
 		}
 		if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %q, want one wrapping ErrOptions and mentioning %q", c.name, err, c.want)
+		}
+		invs := model.Invalids(err)
+		if len(invs) != 1 || invs[0].Setting != c.setting || !strings.Contains(invs[0].Reason, c.want) || strings.Contains(invs[0].Reason, "invalid") {
+			t.Errorf("%s: typed errors %+v, want one for setting %q saying %q without the packages' context", c.name, invs, c.setting, c.want)
 		}
 	}
 	// Several problems are reported together.

@@ -122,7 +122,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	dec.DisallowUnknownFields() // checkKeys named unknown top-level keys already
 	if err == nil {
 		err = dec.Decode(&req)
 	}
@@ -136,9 +136,6 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 			msg = fmt.Sprintf("%s: want a %s, not a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
 		case errors.As(err, &tooBig):
 			msg = fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			msg = fmt.Sprintf("unknown field %q: a job request has dataset, anomaly_class, epochs, image_size, protocol, width, batch_size, max_train, max_test, max_iterations and seed", field)
 		case errors.Is(err, io.EOF):
 			msg = "the body is empty: send a JSON job request"
 		}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
@@ -56,8 +58,7 @@ func checkKeys(body []byte, allowed map[string]bool) (field, msg string) {
 					return key, fmt.Sprintf("unknown field %q: field names are lower case, exactly as documented (did you mean %q?)", key, name)
 				}
 			}
-			// Unknown names get the decoder's message, which lists the fields.
-			return "", ""
+			return key, fmt.Sprintf("unknown field %q: a job request has %s", key, listKeys(allowed))
 		}
 		seen[key] = true
 		var skip json.RawMessage
@@ -66,4 +67,10 @@ func checkKeys(body []byte, allowed map[string]bool) (field, msg string) {
 		}
 	}
 	return "", ""
+}
+
+// listKeys names the allowed keys in order, for a message.
+func listKeys(allowed map[string]bool) string {
+	keys := slices.Sorted(maps.Keys(allowed))
+	return strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
 }

@@ -135,20 +135,28 @@ func Validate(req api.JobRequest, limits api.JobLimits, device string) error {
 		}
 	}
 	if err := TrainOptions(req, device).Validate(); err != nil {
-		return &RequestError{"", reason(err)}
+		// Settings that only clash together: the first one named is the field.
+		field := ""
+		if invs := model.Invalids(err); len(invs) > 0 {
+			field = invs[0].Setting
+		}
+		return &RequestError{field, reason(err)}
 	}
 	return nil
 }
 
-// reason is a validation error without the packages' prefixes ("train: invalid
-// options: ", "data: invalid options: ", "invalid model config: "), which say nothing
-// to someone filling a form, and on one line.
+// reason says why the trainer refuses a request, in the trainer's own words for each
+// setting (model.Invalid), without the packages' context ("train: invalid options"),
+// which says nothing to someone filling a form.
 func reason(err error) string {
-	msg := err.Error()
-	for _, p := range []string{train.ErrOptions.Error() + ": ", "data: invalid options: ", model.ErrConfig.Error() + ": "} {
-		msg = strings.ReplaceAll(msg, p, "")
+	var msgs []string
+	for _, inv := range model.Invalids(err) {
+		msgs = append(msgs, inv.Reason)
 	}
-	return strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+	if len(msgs) == 0 {
+		return err.Error() // not a setting: say it as it is
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // IsRequestError reports whether err is a refused request, and returns it.

@@ -125,7 +125,9 @@ func (o Options) Validate() error {
 	bad := func(setting, format string, args ...any) {
 		errs = append(errs, &model.Invalid{Setting: setting, Reason: fmt.Sprintf(format, args...)})
 	}
-	invalid := func(setting string, err error) { errs = append(errs, &model.Invalid{Setting: setting, Reason: err.Error()}) }
+	invalid := func(setting string, err error) {
+		errs = append(errs, &model.Invalid{Setting: setting, Reason: err.Error()})
+	}
 	if err := o.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -44,6 +44,16 @@ func ClassName(dataset string, k int) string {
 	return fmt.Sprint(k)
 }
 
+// ClassIndex is the label of the class that [ClassName] calls name ("3", "Sandal").
+func ClassIndex(dataset, name string) (int, error) {
+	for k := range 10 {
+		if ClassName(dataset, k) == name {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("anomaly class %q is not a class of %s", name, dataset)
+}
+
 // Options chooses a data set and how it is split. The zero value of every field but
 // Dataset (and Dir for a folder) is a sensible default.
 type Options struct {

@@ -2,7 +2,9 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
@@ -27,6 +29,9 @@ type Evaluation struct {
 	Report metrics.Report
 	Scores []float64
 	Labels []bool
+	// Z holds the latent code z = G_E(x) of every test image, Latent floats each, in
+	// the order of Scores (a model card's latent map is made from them).
+	Z []float32
 }
 
 // Evaluate scores the test split of o.Data with the weights file f with the pure-Go
@@ -66,6 +71,7 @@ func Evaluate(ctx context.Context, f *model.WeightsFile, o EvalOptions) (*Evalua
 		}
 		batch = set.Batch(batch, indices)
 		z, _, zhat := g.Forward(batch, n)
+		ev.Z = append(ev.Z, z[:n*nz]...)
 		for i := range n {
 			s := model.AnomalyScore(z[i*nz:(i+1)*nz], zhat[i*nz:(i+1)*nz], f.Calibration.Score)
 			if !finite(s) {
@@ -78,4 +84,35 @@ func Evaluate(ctx context.Context, f *model.WeightsFile, o EvalOptions) (*Evalua
 		return nil, err
 	}
 	return ev, nil
+}
+
+// TestSplitOf rebuilds the data options of the test split a weights file was trained
+// beside: the data set, anomaly class and seed of its provenance, and the data seed and
+// test limit of its model card's training section when there is one (training may be
+// nil). dir is the data's folder: the usual place when empty, and required for a model
+// trained on a folder. Another split (another data seed) could put training images in
+// the test set.
+func TestSplitOf(f *model.WeightsFile, training *CardTraining, dir string) (data.Options, error) {
+	p := f.Provenance
+	o := data.Options{Dataset: p.Dataset, Dir: dir, Seed: p.Seed}
+	if training != nil {
+		// The validation fraction and MaxTrain do not change the test split.
+		o.Seed, o.MaxTest = training.DataSeed, training.MaxTest
+	}
+	switch {
+	case strings.HasPrefix(p.Dataset, data.Folder+":"):
+		o.Dataset = data.Folder
+		if dir == "" {
+			return o, fmt.Errorf("the model was trained on a folder (%s): give its root", p.Dataset)
+		}
+	case p.Dataset == data.MNIST || p.Dataset == data.FashionMNIST:
+		k, err := data.ClassIndex(p.Dataset, p.AnomalyClass)
+		if err != nil {
+			return o, err
+		}
+		o.AnomalyClass = k
+	case p.Dataset == "":
+		return o, errors.New("its provenance names no data set")
+	}
+	return o, nil
 }

@@ -258,3 +258,25 @@ func exportForTest(t *testing.T, cfg model.Config, tensors map[string][]float32)
 	}
 	return back
 }
+
+// TestTestSplitOf rebuilds the test split a model was trained beside, as `eval` and
+// `recard` both do: the card's data seed and limit win over the provenance's seed.
+func TestTestSplitOf(t *testing.T) {
+	f := &model.WeightsFile{Provenance: model.Provenance{Dataset: data.FashionMNIST, AnomalyClass: "Sandal", Seed: 4}}
+	o, err := TestSplitOf(f, nil, "")
+	if err != nil || o.Dataset != data.FashionMNIST || o.AnomalyClass != 5 || o.Seed != 4 || o.MaxTest != 0 {
+		t.Errorf("without a card: %+v %v", o, err)
+	}
+	o, err = TestSplitOf(f, &CardTraining{DataSeed: 9, MaxTest: 300}, "")
+	if err != nil || o.Seed != 9 || o.MaxTest != 300 || o.AnomalyClass != 5 {
+		t.Errorf("with a card: %+v %v", o, err)
+	}
+	for _, p := range []model.Provenance{{Dataset: data.MNIST, AnomalyClass: "Sandal"}, {Dataset: "folder:screws"}, {}} {
+		if _, err := TestSplitOf(&model.WeightsFile{Provenance: p}, nil, ""); err == nil {
+			t.Errorf("%+v: accepted", p)
+		}
+	}
+	if o, err := TestSplitOf(&model.WeightsFile{Provenance: model.Provenance{Dataset: "folder:screws"}}, nil, "/data/screws"); err != nil || o.Dataset != data.Folder || o.Dir != "/data/screws" {
+		t.Errorf("folder: %+v %v", o, err)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -93,20 +92,18 @@ e.g. ganomaly eval --sweep runs/mnist-*-20261124-*.safetensors`,
 	return cmd
 }
 
-// evalData chooses the data a weights file is evaluated on: flags first, then its model
-// card, then its provenance.
+// evalData chooses the data a weights file is evaluated on: flags first, then the
+// test split it was trained beside (its model card, then its provenance).
 func evalData(path string, f *model.WeightsFile, changed func(string) bool, dataset, dir string, class int, dataSeed int64, maxTest int) (data.Options, error) {
-	p := f.Provenance
-	o := data.Options{Dataset: p.Dataset, Dir: dir, Seed: p.Seed}
-	if strings.HasPrefix(p.Dataset, "folder:") {
-		o.Dataset = data.Folder
-	}
 	var card struct {
 		Training *train.CardTraining `json:"training"`
 	}
-	if b, err := os.ReadFile(train.CardPath(path)); err == nil && json.Unmarshal(b, &card) == nil && card.Training != nil {
-		o.Seed, o.MaxTest = card.Training.DataSeed, card.Training.MaxTest
-		// The validation fraction does not change the test split; MaxTrain neither.
+	if b, err := os.ReadFile(train.CardPath(path)); err == nil {
+		_ = json.Unmarshal(b, &card) // a card that does not parse gives no training section
+	}
+	o, err := train.TestSplitOf(f, card.Training, dir)
+	if err != nil && !changed("dataset") && !changed("class") {
+		return o, fmt.Errorf("%s: %w (give --dataset and --class, or --data-dir for a folder)", path, err)
 	}
 	if changed("dataset") {
 		o.Dataset = dataset
@@ -117,33 +114,16 @@ func evalData(path string, f *model.WeightsFile, changed func(string) bool, data
 	if changed("max-test") {
 		o.MaxTest = maxTest
 	}
-	switch {
-	case changed("class"):
+	if changed("class") {
 		o.AnomalyClass = class
-	case o.Dataset == data.MNIST || o.Dataset == data.FashionMNIST:
-		k, err := classIndex(o.Dataset, p.AnomalyClass)
-		if err != nil {
-			return o, fmt.Errorf("%s: %w (give --class)", path, err)
-		}
-		o.AnomalyClass = k
 	}
 	if o.Dataset == "" {
 		return o, fmt.Errorf("%s: its provenance names no data set: give --dataset", path)
 	}
 	if o.Dataset == data.Folder && o.Dir == "" {
-		return o, fmt.Errorf("%s: trained on a folder (%s): give its root with --data-dir", path, p.Dataset)
+		return o, fmt.Errorf("%s: trained on a folder (%s): give its root with --data-dir", path, f.Provenance.Dataset)
 	}
 	return o, nil
-}
-
-// classIndex maps a provenance class name ("3", "Sandal") back to its label.
-func classIndex(dataset, name string) (int, error) {
-	for k := range 10 {
-		if data.ClassName(dataset, k) == name {
-			return k, nil
-		}
-	}
-	return 0, fmt.Errorf("anomaly class %q is not a class of %s", name, dataset)
 }
 
 func printEval(w io.Writer, path string, f *model.WeightsFile, o data.Options, ev *train.Evaluation) {

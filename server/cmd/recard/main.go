@@ -2,7 +2,7 @@
 // its latent map from the weights file alone, scoring the model's test split with the
 // pure-Go model: a card written before the latent map existed gets one without
 // retraining. The test split is rebuilt from the card's data seed and limits and the
-// provenance's data set and anomaly class, as `ganomaly eval` does.
+// provenance's data set and anomaly class, with `ganomaly eval`'s evaluation (model/train.Evaluate and TestSplitOf).
 //
 //	go run ./server/cmd/recard -weights weights/default.safetensors
 //
@@ -11,6 +11,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -23,8 +24,7 @@ import (
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/model/card"
-	"github.com/ganomaly-go/ganomaly-go/model/data"
-	"github.com/ganomaly-go/ganomaly-go/model/metrics"
+	"github.com/ganomaly-go/ganomaly-go/model/train"
 )
 
 func main() {
@@ -46,13 +46,9 @@ func main() {
 }
 
 func run(weightsPath, cardPath, out, dataDir string) error {
-	b, err := os.ReadFile(weightsPath)
+	f, err := model.ReadWeightsFile(weightsPath)
 	if err != nil {
 		return err
-	}
-	det, err := model.LoadDetector(b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", weightsPath, err)
 	}
 	cb, err := os.ReadFile(cardPath)
 	if err != nil {
@@ -62,31 +58,27 @@ func run(weightsPath, cardPath, out, dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", cardPath, err)
 	}
-	o, err := testSplitOptions(det.File, c, dataDir)
+	o, err := train.TestSplitOf(f, &c.Training, dataDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", weightsPath, err)
 	}
 	start := time.Now()
-	split, err := data.Load(o)
+	// The same evaluation as `ganomaly eval`: eval-mode batch norm, raw scores.
+	ev, err := train.Evaluate(context.Background(), f, train.EvalOptions{Data: o, BatchSize: 64})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", weightsPath, err)
 	}
-	scores, z := score(det, split.Test)
-	labels := split.Test.Labels
-	fmt.Printf("scored %d test images in %v\n", len(scores), time.Since(start).Round(time.Millisecond))
-	if c.Protocol != "paper" {
-		rep, err := metrics.Evaluate(scores, labels, det.File.Calibration.Threshold)
-		if err != nil {
-			return err
-		}
+	fmt.Printf("scored %d test images in %v\n", len(ev.Scores), time.Since(start).Round(time.Millisecond))
+	if c.Protocol != train.Paper {
+		rep := ev.Report
 		fmt.Printf("test AUC %.6f (card said %.6f), F1 at threshold %.4f (card said %.4f)\n", rep.AUC, c.Test.AUC, rep.F1AtThreshold, c.Test.F1AtThreshold)
 		c.Test, c.ScoreScale = rep, card.ScaleRaw
-		if err := c.SetTestFigures(scores, labels, det.File.Calibration.Threshold); err != nil {
+		if err := c.SetTestFigures(ev.Scores, ev.Labels, f.Calibration.Threshold); err != nil {
 			return err
 		}
 	}
-	c.PCA = card.LatentMap(z, labels, det.Config().Latent, fmt.Sprintf(
-		"latent codes z = G_E(x) of the %d test images (normal and anomalous), eval-mode batch norm, pure-Go model (server/cmd/recard)", len(labels)))
+	c.PCA = card.LatentMap(ev.Z, ev.Labels, f.Config.Latent, fmt.Sprintf(
+		"latent codes z = G_E(x) of the %d test images (normal and anomalous), eval-mode batch norm, pure-Go model (server/cmd/recard)", len(ev.Labels)))
 	if c.PCA == nil {
 		return errors.New("too few test images for a latent map")
 	}
@@ -96,47 +88,4 @@ func run(weightsPath, cardPath, out, dataDir string) error {
 		return err
 	}
 	return atomicfile.WriteFile(out, append(nb, '\n'))
-}
-
-// testSplitOptions rebuilds the data options of the model's test split.
-func testSplitOptions(f *model.WeightsFile, c *card.Card, dir string) (data.Options, error) {
-	p := f.Provenance
-	o := data.Options{Dataset: p.Dataset, Dir: dir, Seed: c.Training.DataSeed, MaxTest: c.Training.MaxTest,
-		Size: f.Config.ImageSize, Channels: f.Config.Channels}
-	if o.Dataset != data.MNIST && o.Dataset != data.FashionMNIST {
-		return o, fmt.Errorf("data set %q: recard rebuilds MNIST and Fashion-MNIST test splits only", p.Dataset)
-	}
-	for k := range 10 {
-		if data.ClassName(o.Dataset, k) == p.AnomalyClass {
-			o.AnomalyClass = k
-			return o, nil
-		}
-	}
-	return o, fmt.Errorf("anomaly class %q is not a class of %s", p.AnomalyClass, o.Dataset)
-}
-
-// score runs the test set through the model in batches and keeps each image's raw
-// score and z.
-func score(det *model.Detector, set *data.Set) ([]float64, []float32) {
-	const batch = 64
-	nz := det.Config().Latent
-	kind := det.File.Calibration.Score
-	scores := make([]float64, 0, set.N)
-	zs := make([]float32, 0, set.N*nz)
-	var buf []float32
-	indices := make([]int, 0, batch)
-	for start := 0; start < set.N; start += batch {
-		n := min(batch, set.N-start)
-		indices = indices[:0]
-		for i := range n {
-			indices = append(indices, start+i)
-		}
-		buf = set.Batch(buf, indices)
-		z, _, zhat := det.Generator().Forward(buf, n)
-		for i := range n {
-			scores = append(scores, model.AnomalyScore(z[i*nz:(i+1)*nz], zhat[i*nz:(i+1)*nz], kind))
-		}
-		zs = append(zs, z[:n*nz]...)
-	}
-	return scores, zs
 }

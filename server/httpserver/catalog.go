@@ -9,12 +9,16 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
@@ -34,25 +38,40 @@ type entry struct {
 	// path is the weights file; empty for the embedded default, whose bytes are in data.
 	path string
 	data []byte
+	// card is the model card's file as published (nil without one); served at CardURL.
+	card []byte
 	// size and modTime of the weights and card files when they were read, to notice
 	// a republished model.
 	size, cardSize       int64
 	modTime, cardModTime time.Time
 }
 
-// catalog lists the embedded default model and the valid models of a folder. The
-// folder is scanned again at each request (a directory listing is cheap), and a file is
-// read and checked again only when its size or time has changed, so models published
-// while the server runs appear without a restart.
+// pollEvery is how often the folder is scanned when it cannot be watched (fsnotify
+// unavailable, or out of inotify instances): a request then scans at most this often.
+const pollEvery = 2 * time.Second
+
+// catalog lists the embedded default model and the valid models of a folder. Requests
+// read a snapshot; the folder is scanned again only when it has changed (fsnotify
+// says so), or at most every pollEvery where it cannot be watched. A scan reads a file
+// only when its size or time has changed, so models published while the server runs
+// appear without a restart, and a large new model is read by one request while the
+// others go on with the snapshot.
 type catalog struct {
 	dir string
 	def *entry
 	log *slog.Logger
 
-	mu      sync.Mutex
-	entries map[string]*entry // by name, the folder's models only
+	// dirty is set when the folder changed since the last scan.
+	dirty   atomic.Bool
+	watcher *fsnotify.Watcher // nil: polling
+
+	mu      sync.RWMutex
+	entries map[string]*entry // by name, the folder's models only: the snapshot
+
+	scanMu   sync.Mutex // one scan at a time; guards what follows
+	lastScan time.Time
 	// skipped remembers invalid files by path and (size, time), so that each is logged
-	// once, not at every request.
+	// once, not at every scan.
 	skipped map[string]string
 }
 
@@ -72,9 +91,55 @@ func newCatalog(dir string, defaultWeights, defaultCard []byte, log *slog.Logger
 		if !st.IsDir() {
 			return nil, fmt.Errorf("models folder %s is not a folder", dir)
 		}
+		c.watch()
+		c.dirty.Store(true)
 	}
 	return c, nil
 }
+
+// watch starts watching the folder; without a watcher the catalog polls.
+func (c *catalog) watch() {
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		if err = w.Add(c.dir); err != nil {
+			w.Close()
+		}
+	}
+	if err != nil {
+		c.log.Warn("cannot watch the models folder; scanning it at most every "+pollEvery.String()+" instead", "dir", c.dir, "err", err)
+		return
+	}
+	c.watcher = w
+	go func() {
+		for {
+			select {
+			case _, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				c.dirty.Store(true)
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				// Events may have been lost (queue overflow): scan to be sure.
+				c.log.Warn("watching the models folder", "err", err)
+				c.dirty.Store(true)
+			}
+		}
+	}()
+}
+
+// close stops watching the folder.
+func (c *catalog) close() {
+	if c.watcher != nil {
+		c.watcher.Close()
+	}
+}
+
+// invalidate makes the next request scan the folder: for a publisher in this process,
+// which need not wait for the watcher's event.
+func (c *catalog) invalidate() { c.dirty.Store(true) }
 
 // describe checks a weights file and its card and fills in what the API says of them.
 func describe(name string, data, card []byte) (*entry, error) {
@@ -82,21 +147,16 @@ func describe(name string, data, card []byte) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &entry{Model: m, size: int64(len(data))}, nil
+	return &entry{Model: m, size: int64(len(data)), card: card}, nil
 }
 
 // list returns the default model and then the folder's models by name.
 func (c *catalog) list() []api.Model {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.scanLocked()
+	c.refresh()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	out := []api.Model{c.def.Model}
-	names := make([]string, 0, len(c.entries))
-	for name := range c.entries {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(c.entries)) {
 		out = append(out, c.entries[name].Model)
 	}
 	return out
@@ -107,24 +167,53 @@ func (c *catalog) lookup(name string) (*entry, bool) {
 	if name == api.DefaultModel {
 		return c.def, true
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.scanLocked()
+	c.refresh()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	e, ok := c.entries[name]
 	return e, ok
 }
 
-// scanLocked brings the entries in line with the folder.
-func (c *catalog) scanLocked() {
+// refresh scans the folder if it changed since the last scan (or, unwatched, if the
+// last scan is older than pollEvery).
+func (c *catalog) refresh() {
 	if c.dir == "" {
 		return
 	}
+	if !c.dirty.Load() && (c.watcher != nil || time.Since(c.lastScanTime()) < pollEvery) {
+		return
+	}
+	c.scanMu.Lock()
+	defer c.scanMu.Unlock()
+	// Another request may have scanned while this one waited.
+	if !c.dirty.Swap(false) && (c.watcher != nil || time.Since(c.lastScan) < pollEvery) {
+		return
+	}
+	next := c.scan()
+	c.lastScan = time.Now()
+	c.mu.Lock()
+	c.entries = next
+	c.mu.Unlock()
+}
+
+func (c *catalog) lastScanTime() time.Time {
+	c.scanMu.Lock()
+	defer c.scanMu.Unlock()
+	return c.lastScan
+}
+
+// scan reads the folder into a new snapshot, reusing the entries of unchanged files.
+// It runs under scanMu.
+func (c *catalog) scan() map[string]*entry {
+	c.mu.RLock()
+	old := c.entries
+	c.mu.RUnlock()
 	dirents, err := os.ReadDir(c.dir)
 	if err != nil {
 		c.log.Error("cannot list the models folder; serving the models known so far", "dir", c.dir, "err", err)
-		return
+		return old
 	}
-	seen := map[string]bool{}
+	next := map[string]*entry{}
 	for _, d := range dirents {
 		name, ok := strings.CutSuffix(d.Name(), api.WeightsExt)
 		if !ok || strings.HasPrefix(d.Name(), ".") { // .tmp files of atomic writes included
@@ -150,9 +239,9 @@ func (c *catalog) scanLocked() {
 		if cst, err := os.Stat(cardPath); err == nil && cst.Mode().IsRegular() {
 			cardSize, cardTime = cst.Size(), cst.ModTime()
 		}
-		seen[name] = true
-		if e, ok := c.entries[name]; ok && e.size == st.Size() && e.modTime.Equal(st.ModTime()) &&
+		if e, ok := old[name]; ok && e.size == st.Size() && e.modTime.Equal(st.ModTime()) &&
 			e.cardSize == cardSize && e.cardModTime.Equal(cardTime) {
+			next[name] = e
 			continue
 		}
 		stamp := fmt.Sprint(st.Size(), st.ModTime().UnixNano(), cardSize, cardTime.UnixNano())
@@ -161,26 +250,25 @@ func (c *catalog) scanLocked() {
 		}
 		e, err := c.read(name, path, cardPath, cardSize)
 		if err != nil {
-			delete(c.entries, name)
 			c.skip(path, stamp, err)
 			continue
 		}
 		delete(c.skipped, path)
 		e.modTime, e.cardSize, e.cardModTime = st.ModTime(), cardSize, cardTime
 		e.Modified = st.ModTime().UTC()
-		if old, ok := c.entries[name]; ok {
-			c.log.Info("model republished", "name", name, "sha256", e.SHA256, "previous", old.SHA256)
+		if prev, ok := old[name]; ok {
+			c.log.Info("model republished", "name", name, "sha256", e.SHA256, "previous", prev.SHA256)
 		} else {
 			c.log.Info("model published", "name", name, "sha256", e.SHA256, "bytes", e.Size)
 		}
-		c.entries[name] = e
+		next[name] = e
 	}
-	for name := range c.entries {
-		if !seen[name] {
+	for name := range old {
+		if _, ok := next[name]; !ok {
 			c.log.Info("model removed", "name", name)
-			delete(c.entries, name)
 		}
 	}
+	return next
 }
 
 func (c *catalog) read(name, path, cardPath string, cardSize int64) (*entry, error) {
@@ -253,6 +341,7 @@ func (c *catalog) open(e *entry) (*entry, io.ReadSeekCloser, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	c.invalidate() // the file changed: the watcher's event may not have come yet
 	fresh, ok := c.lookup(e.Name)
 	if !ok {
 		return nil, nil, fs.ErrNotExist

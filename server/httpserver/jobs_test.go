@@ -465,11 +465,15 @@ func TestJobRunsAndPublishes(t *testing.T) {
 			m = &models.Models[i]
 		}
 	}
-	if m == nil || len(m.Card) == 0 || m.Config.ImageSize != 16 || m.Config.Width != 8 || m.AnomalyClass != "2" {
+	if m == nil || m.CardURL == "" || m.Config.ImageSize != 16 || m.Config.Width != 8 || m.AnomalyClass != "2" {
 		t.Fatalf("model list %s: want %s with its card", b, name)
 	}
+	resp, b = js.do(t, "GET", m.CardURL, "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("card: %d %s", resp.StatusCode, b)
+	}
 	var card train.ModelCard
-	mustUnmarshal(t, m.Card, &card)
+	mustUnmarshal(t, b, &card)
 	if card.Weights != name+api.WeightsExt || card.Training.Iterations != 10 {
 		t.Errorf("card names weights %q, %d iterations", card.Weights, card.Training.Iterations)
 	}

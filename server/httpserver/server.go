@@ -1,9 +1,11 @@
 package httpserver
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -91,7 +93,7 @@ type Server struct {
 
 // New checks the default model, the models folder and the web folder, and builds the
 // routes. It does not listen yet.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (_ *Server, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -104,6 +106,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpserver: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			cat.close()
+		}
+	}()
 	web, err := webapp.New(webapp.Options{WebDir: opts.WebDir, WebFS: opts.WebFS, DefaultModel: cat.def.Model,
 		StaticSite: opts.StaticSite, Logger: log})
 	if err != nil {
@@ -118,7 +125,8 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("httpserver: the training token is %d characters long: use at least %d (or none, and the server makes a random one); pass it in $GANOMALY_TOKEN rather than --token, which other users see in ps", len(opts.Token), MinTokenLen)
 	}
 	if opts.ModelsDir != "" && !opts.NoTraining {
-		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, KeepJobs: opts.KeepJobs, Logger: log}); err != nil {
+		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, KeepJobs: opts.KeepJobs, Logger: log,
+			Published: func(string) { cat.invalidate() }}); err != nil {
 			return nil, fmt.Errorf("httpserver: %w", err)
 		}
 		if s.token == "" {
@@ -175,6 +183,7 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.jobs != nil {
 			s.closeErr = s.jobs.Close(ctx)
 		}
+		s.catalog.close()
 		close(s.closing)
 	})
 	return s.closeErr
@@ -192,12 +201,17 @@ func (s *Server) routes() http.Handler {
 	// and the handler takes the extension off. GET also matches HEAD.
 	mux.HandleFunc("GET "+api.WeightsPrefix+"{file}", s.serveWeights)
 	mux.HandleFunc(api.WeightsPrefix+"{file}", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("GET "+api.CardsPrefix+"{file}", s.serveCard)
+	mux.HandleFunc(api.CardsPrefix+"{file}", methodNotAllowed("GET, HEAD"))
 	s.jobRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API endpoint %s; see %s", r.URL.Path, api.ModelsPath))
 	})
 	mux.HandleFunc(api.WeightsPrefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "model_not_found", "weights URLs are "+api.WeightsPrefix+"<name>"+api.WeightsExt)
+	})
+	mux.HandleFunc(api.CardsPrefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "model_not_found", "card URLs are "+api.CardsPrefix+"<name>"+api.CardExt)
 	})
 	mux.Handle("/", s.web.Handler())
 	return s.accessLog(securityHeaders(mux))
@@ -289,13 +303,63 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// listModels answers the model list: summaries, each with the URL of its card. The
+// strong ETag (a hash of the body) lets a client that polls get a 304 while nothing
+// changed.
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, api.ModelList{
+	b, err := json.Marshal(api.ModelList{
 		Models:        s.catalog.list(),
 		ServerVersion: s.opts.Version,
 		AppVersion:    s.web.Version(),
 	})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "cannot list the models")
+		return
+	}
+	sum := sha256.Sum256(b)
+	h := w.Header()
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(append(b, '\n')))
+}
+
+// serveCard answers GET and HEAD /cards/<name>.json[?v=<version>]: a model's card as
+// published, cached as the weights are (see serveWeights).
+func (s *Server) serveCard(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	name, ok := strings.CutSuffix(file, api.CardExt)
+	if !ok {
+		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("%q: card URLs end in %s", file, api.CardExt))
+		return
+	}
+	if err := api.CheckName(name); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_model_name", err.Error())
+		return
+	}
+	e, ok := s.catalog.lookup(name)
+	if !ok {
+		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("no model %q; %s lists the models", name, api.ModelsPath))
+		return
+	}
+	if e.card == nil {
+		writeError(w, http.StatusNotFound, "card_not_found", fmt.Sprintf("model %q has no model card", name))
+		return
+	}
+	h := w.Header()
+	if r.URL.Query().Has(api.VersionParam) {
+		v := r.URL.Query().Get(api.VersionParam)
+		if len(v) < 8 || !strings.HasPrefix(e.CardSHA256, strings.ToLower(v)) {
+			writeError(w, http.StatusNotFound, "version_gone", fmt.Sprintf("the card of %q no longer has version %q; %s has its current URL", name, v, api.ModelsPath))
+			return
+		}
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, no-cache")
+	}
+	h.Set("ETag", `"`+e.CardSHA256+`"`)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	http.ServeContent(w, r, "", e.cardModTime, bytes.NewReader(e.card))
 }
 
 // serveWeights answers GET and HEAD /weights/<name>.safetensors[?v=<version>].

@@ -99,6 +99,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.srv = srv
+	t.Cleanup(func() { srv.Close(context.Background()) })
 	return f
 }
 
@@ -150,7 +151,8 @@ func TestListModels(t *testing.T) {
 	}
 	def := list.Models[0]
 	if !def.Default || def.SHA256 != sha(f.defWeight) || def.Size != int64(len(f.defWeight)) ||
-		def.URL != "/weights/default.safetensors?v="+sha(f.defWeight)[:16] || string(def.Card) != string(cardJSON("default")) {
+		def.URL != "/weights/default.safetensors?v="+sha(f.defWeight)[:16] || def.Title != "default" ||
+		def.CardURL != "/cards/default.json?v="+sha(cardJSON("default"))[:16] || def.CardSHA256 != sha(cardJSON("default")) {
 		t.Errorf("default model %+v", def)
 	}
 	m := list.Models[2]
@@ -158,9 +160,32 @@ func TestListModels(t *testing.T) {
 		m.Calibration.Threshold != 0.5 || m.NormalizedThreshold != 0.5 || m.Modified.IsZero() {
 		t.Errorf("mnist-3 %+v", m)
 	}
-	var card struct{ Title string }
-	if err := json.Unmarshal(m.Card, &card); err != nil || card.Title != "MNIST, 3 held out" {
-		t.Errorf("card %s: %v", m.Card, err)
+	// The list carries summaries; each card is at its own URL, the file as published.
+	if m.Title != "MNIST, 3 held out" || m.CardURL == "" || strings.Contains(string(body(t, f.do(t, "GET", "/api/models", nil))), `"histograms"`) {
+		t.Errorf("mnist-3 summary %+v", m)
+	}
+	r = f.do(t, "GET", m.CardURL, nil)
+	if got := body(t, r); r.StatusCode != 200 || !bytes.Equal(got, cardJSON("MNIST, 3 held out")) ||
+		r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || r.Header.Get("ETag") != `"`+m.CardSHA256+`"` {
+		t.Errorf("card: %d %q %v", r.StatusCode, got, r.Header)
+	}
+	// A revalidation of the bare URL or of the list is a 304 while nothing changed.
+	bare := "/cards/mnist-3.json"
+	r = f.do(t, "GET", bare, http.Header{"If-None-Match": {`"` + m.CardSHA256 + `"`}})
+	if r.StatusCode != 304 {
+		t.Errorf("card revalidation: %d", r.StatusCode)
+	}
+	etag := f.do(t, "GET", "/api/models", nil).Header.Get("ETag")
+	if r := f.do(t, "GET", "/api/models", http.Header{"If-None-Match": {etag}}); etag == "" || r.StatusCode != 304 {
+		t.Errorf("list revalidation with %q: %d", etag, r.StatusCode)
+	}
+	for target, want := range map[string]int{
+		"/cards/fashion.json": 404, "/cards/nope.json": 404, "/cards/mnist-3.json?v=0000000000000000": 404,
+		"/cards/mnist-3.txt": 404, "/cards/..%2fx.json": 400,
+	} {
+		if r := f.do(t, "GET", target, nil); r.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", target, r.StatusCode, want)
+		}
 	}
 	if !strings.Contains(f.logs.String(), "belongs to another model") {
 		t.Errorf("a card of another config was not refused as such:\n%s", f.logs.String())
@@ -197,7 +222,16 @@ func TestModelsFollowTheFolder(t *testing.T) {
 	os.Rename(tmp, filepath.Join(f.dir, "mnist-3.safetensors"))
 	os.WriteFile(filepath.Join(f.dir, "late.safetensors"), weightsBytes(t, 7, "mnist", 0), 0o644)
 	os.Remove(filepath.Join(f.dir, "fashion.safetensors"))
-	after := list()
+	// The catalog follows the folder's events: wait for them, not for a request.
+	var after map[string]api.Model
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		after = list()
+		_, late := after["late"]
+		_, gone := after["fashion"]
+		if late && !gone && after["mnist-3"].SHA256 == sha(newer) {
+			break
+		}
+	}
 	if after["mnist-3"].SHA256 != sha(newer) || after["mnist-3"].SHA256 == before["mnist-3"].SHA256 {
 		t.Errorf("republished model not picked up")
 	}

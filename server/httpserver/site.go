@@ -82,6 +82,13 @@ func (s *Server) WriteSite(dir string) (*SiteReport, error) {
 			return nil, fmt.Errorf("site: model %s: %w", m.Name, err)
 		}
 		files[u.Path] = strings.TrimPrefix(u.Path, "/")
+		if m.CardURL != "" {
+			cu, err := url.Parse(m.CardURL)
+			if err != nil {
+				return nil, fmt.Errorf("site: model %s: %w", m.Name, err)
+			}
+			files[cu.Path] = strings.TrimPrefix(cu.Path, "/")
+		}
 		rep.Models = append(rep.Models, m.Name)
 	}
 

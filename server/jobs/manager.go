@@ -55,6 +55,9 @@ type Options struct {
 	// at Open. Their published models stay. 0 means DefaultKeepJobs, negative all.
 	// Interrupted jobs are never deleted this way: they can still be resumed.
 	KeepJobs int
+	// Published, when set, is called after a job has published a model (the
+	// server's catalog rescans at once instead of waiting for the folder's event).
+	Published func(name string)
 }
 
 // DefaultKeepJobs is how many finished jobs a server keeps by default.
@@ -70,6 +73,7 @@ type Manager struct {
 	limits                 api.JobLimits
 	log                    *slog.Logger
 	keep                   int // finished jobs kept (see Options.KeepJobs); negative: all
+	published              func(name string)
 
 	mu      sync.Mutex
 	jobs    map[string]*job
@@ -110,10 +114,11 @@ func Open(o Options) (*Manager, error) {
 	}
 	m := &Manager{
 		modelsDir: o.ModelsDir, dir: filepath.Join(o.ModelsDir, JobsFolder), device: o.Device,
-		log:  o.Logger,
-		keep: cmp.Or(o.KeepJobs, DefaultKeepJobs),
-		jobs: map[string]*job{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		log:       o.Logger,
+		keep:      cmp.Or(o.KeepJobs, DefaultKeepJobs),
+		published: o.Published,
+		jobs:      map[string]*job{},
+		wake:      make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if m.log == nil {
 		m.log = slog.Default()

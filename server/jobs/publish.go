@@ -40,5 +40,8 @@ func (m *Manager) publish(j *job, res *train.Result) (string, error) {
 	if err := os.Rename(card, filepath.Join(m.modelsDir, name+api.CardExt)); err != nil {
 		return "", fmt.Errorf("publishing the model card (the weights are published): %w", err)
 	}
+	if m.published != nil {
+		m.published(name)
+	}
 	return name, nil
 }

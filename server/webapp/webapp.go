@@ -119,9 +119,12 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	// Fetched by the service worker at install: the kernel worker (script, wasm), the
-	// default weights and the MNIST pack (when the web folder has it: make web writes
+	// default weights and card, and the MNIST pack (when the web folder has it: make web writes
 	// it), so that a first visit is enough to score and to train offline.
 	cacheable := []string{ui.WorkerScript, ui.WorkerWasm, ui.WorkerScalarWasm, "/web/icon.svg", opts.DefaultModel.URL}
+	if opts.DefaultModel.CardURL != "" {
+		cacheable = append(cacheable, opts.DefaultModel.CardURL) // the teaching view's panels
+	}
 	if _, ok := assets[strings.TrimPrefix(ui.PackURL, "/web/")]; ok {
 		cacheable = append(cacheable, ui.PackURL)
 	}

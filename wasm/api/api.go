@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,8 +21,10 @@ const (
 	WeightsPrefix = "/weights/"
 	// WeightsExt ends every weights URL and every published weights file.
 	WeightsExt = ".safetensors"
-	// CardExt ends a model card published beside a weights file.
+	// CardExt ends a model card published beside a weights file, and every card URL.
 	CardExt = ".json"
+	// CardsPrefix is followed by "<name>.json": GET or HEAD a model's card.
+	CardsPrefix = "/cards/"
 	// VersionParam is the query parameter of a weights URL that pins its content: a
 	// prefix of the file's SHA-256 in hex. A pinned URL never changes content, which
 	// is what lets the server mark it immutable and the browser cache it for good.
@@ -66,9 +67,16 @@ type Model struct {
 	// NormalizedThreshold is the threshold on the [0, 1] scale of the score.
 	NormalizedThreshold float64          `json:"normalized_threshold"`
 	Provenance          model.Provenance `json:"provenance"`
-	// Card is the model card published beside the weights (<name>.json), verbatim;
-	// model/card.Parse reads it.
-	Card json.RawMessage `json:"card,omitempty"`
+	// Title, Summary and Placeholder repeat the model card's, for a picker. The card
+	// itself, with its test figures and history (tens of kilobytes), is at CardURL,
+	// pinned to its content as the weights are ([CardURL]); model/card.Parse reads it.
+	// CardURL is empty for a model without a card.
+	Title       string `json:"title,omitempty"`
+	Summary     string `json:"summary,omitempty"`
+	Placeholder bool   `json:"placeholder,omitempty"`
+	CardURL     string `json:"card_url,omitempty"`
+	// CardSHA256 is the card file's SHA-256 in lowercase hex.
+	CardSHA256 string `json:"card_sha256,omitempty"`
 }
 
 // Version is the short content version of m: the first [VersionLen] hex digits of
@@ -124,6 +132,11 @@ func WeightsURL(name, sha256hex string) string {
 	return WeightsPrefix + name + WeightsExt + "?" + VersionParam + "=" + ShortHash(sha256hex)
 }
 
+// CardURL is the pinned URL of a model's card, as [WeightsURL] for its weights.
+func CardURL(name, sha256hex string) string {
+	return CardsPrefix + name + CardExt + "?" + VersionParam + "=" + ShortHash(sha256hex)
+}
+
 // Describe checks a weights file and its model card (which may be empty) and fills in
 // what the API says of the model called name: the server's models and the browser's
 // own are described alike.
@@ -132,8 +145,9 @@ func Describe(name string, data, card []byte) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
+	var parsed *modelcard.Card
 	if len(card) > 0 {
-		if err := checkCard(card, f.Config); err != nil {
+		if parsed, err = checkCard(card, f.Config); err != nil {
 			return Model{}, err
 		}
 	}
@@ -151,28 +165,29 @@ func Describe(name string, data, card []byte) (Model, error) {
 		Provenance:          f.Provenance,
 	}
 	if len(card) > 0 {
-		var compact bytes.Buffer
-		json.Compact(&compact, card)
-		m.Card = compact.Bytes()
+		sum := sha256.Sum256(card)
+		m.Title, m.Summary, m.Placeholder = parsed.Title, parsed.Summary, parsed.Placeholder
+		m.CardSHA256 = hex.EncodeToString(sum[:])
+		m.CardURL = CardURL(name, m.CardSHA256)
 	}
 	m.URL = WeightsURL(name, m.SHA256)
 	return m, nil
 }
 
 // checkCard validates a model card against its schema and the weights' config.
-func checkCard(data []byte, cfg model.Config) error {
+func checkCard(data []byte, cfg model.Config) (*modelcard.Card, error) {
 	if !json.Valid(data) {
-		return errors.New("its model card is not valid JSON")
+		return nil, errors.New("its model card is not valid JSON")
 	}
 	c, err := modelcard.Parse(data)
 	if err != nil {
-		return fmt.Errorf("its model card: %w", err)
+		return nil, fmt.Errorf("its model card: %w", err)
 	}
 	if c.Format != modelcard.Format {
-		return fmt.Errorf("its model card has format %q, want %q", c.Format, modelcard.Format)
+		return nil, fmt.Errorf("its model card has format %q, want %q", c.Format, modelcard.Format)
 	}
 	if c.Config != cfg {
-		return fmt.Errorf("its model card describes config %+v, the weights are %+v: the card belongs to another model", c.Config, cfg)
+		return nil, fmt.Errorf("its model card describes config %+v, the weights are %+v: the card belongs to another model", c.Config, cfg)
 	}
-	return nil
+	return c, nil
 }

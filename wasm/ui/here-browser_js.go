@@ -334,8 +334,9 @@ func hasCached(url string) bool {
 	return err == nil && !resp.IsUndefined()
 }
 
-// keepModel stores a finished model's weights where the model picker loads them from
-// (Cache Storage, under its pinned URL) and returns its description.
+// keepModel stores a finished model's weights and card where the model picker and the
+// teaching view load them from (Cache Storage, under their pinned URLs) and returns
+// its description.
 func keepModel(name string, weights, card []byte) (api.Model, error) {
 	m, err := api.Describe(name, weights, card)
 	if err != nil {
@@ -349,7 +350,21 @@ func keepModel(name string, weights, card []byte) (api.Model, error) {
 		return m, err
 	}
 	ab, _ := u8.Get("buffer")
-	return m, putCached(m.URL, ab)
+	if err := putCached(m.URL, ab); err != nil {
+		return m, err
+	}
+	if m.CardURL == "" {
+		return m, nil
+	}
+	cu8, err := construct("Uint8Array", len(card))
+	if err != nil {
+		return m, err
+	}
+	if _, err := safejs.CopyBytesToJS(cu8, card); err != nil {
+		return m, err
+	}
+	cab, _ := cu8.Get("buffer")
+	return m, putCached(m.CardURL, cab)
 }
 
 func bufferBytes(ab safejs.Value) ([]byte, error) {

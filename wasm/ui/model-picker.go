@@ -27,7 +27,6 @@ func (m *modelPicker) onChange(ctx app.Context, e app.Event) {
 
 func (m *modelPicker) Render() app.UI {
 	cur := m.Current
-	card := readCard(cur.Card)
 	status := map[modelStatus]string{modelLoading: "loading", modelReady: "ready", modelFailed: "failed"}[m.Status]
 	return app.Section().Class("model-bar").Body(
 		app.Div().Class("model-choice").Body(
@@ -67,7 +66,7 @@ func (m *modelPicker) Render() app.UI {
 				),
 			),
 		)),
-		app.If(card.Placeholder, app.P().Class("warning").Text("This model is an untrained placeholder: its scores mean nothing. "+card.Summary)),
+		app.If(cur.Placeholder, app.P().Class("warning").Text("This model is an untrained placeholder: its scores mean nothing. "+cur.Summary)),
 		app.P().Class("model-status "+status).ID("model-status").DataSet("status", status).Text(m.Message),
 		app.If(m.Note != "", app.P().Class("note").Text(m.Note)),
 	)

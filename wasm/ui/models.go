@@ -92,21 +92,6 @@ func storedModels(s app.BrowserStorage) api.ModelList {
 	return list
 }
 
-// cardInfo is what the app reads from a free-form model card.
-type cardInfo struct {
-	Title       string `json:"title"`
-	Summary     string `json:"summary"`
-	Placeholder bool   `json:"placeholder"`
-}
-
-func readCard(raw json.RawMessage) cardInfo {
-	var c cardInfo
-	if len(raw) > 0 {
-		json.Unmarshal(raw, &c) // a card is free-form: fields that do not fit are ignored
-	}
-	return c
-}
-
 // describeConfig says in a few words what a model takes: "32×32 grey, latent 100".
 func describeConfig(m api.Model) string {
 	colour := "grey"

@@ -38,12 +38,3 @@ func TestMergeModels(t *testing.T) {
 		t.Errorf("choose a removed model: %+v, want the default", m)
 	}
 }
-
-func TestReadCard(t *testing.T) {
-	if c := readCard([]byte(`{"title": "t", "placeholder": true, "other": [1, 2]}`)); c.Title != "t" || !c.Placeholder {
-		t.Errorf("card %+v", c)
-	}
-	if c := readCard([]byte(`{"title": 3}`)); c.Title != "" {
-		t.Errorf("ill-typed card %+v", c)
-	}
-}

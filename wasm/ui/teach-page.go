@@ -94,7 +94,7 @@ func (p *teachPage) OnNav(ctx app.Context) {
 	ctx.LocalStorage().Get(storeChoice, &choice)
 	if m, ok := choose(mergeModels(def, haveDef, withLocal(ctx.LocalStorage(), stored.Models)), choice); ok {
 		p.model = m
-		p.setCard(m)
+		p.showCard(ctx, m)
 		p.message = "Choose an image to see how the model " + humanName(m) + " scores it."
 	} else {
 		p.state, p.message = "error", "No model is known yet: open the check page once while online."
@@ -116,24 +116,51 @@ func (p *teachPage) OnDismount() {
 	}
 }
 
-func (p *teachPage) setCard(m api.Model) {
-	p.card, p.cardNote = nil, ""
-	if len(m.Card) == 0 {
-		p.cardNote = "This model has no model card: the panels that need its test figures are left out."
-		return
-	}
-	c, err := card.Parse(m.Card)
-	if c == nil {
-		p.cardNote = "This model's card cannot be read (" + err.Error() + "): the panels that need it are left out."
-		return
-	}
-	p.card = c
-	if err != nil {
-		p.cardNote = err.Error()
-	}
-	if c.HasTest() {
+// showCard loads the model card of m and shows it, unless another model was chosen
+// meanwhile.
+func (p *teachPage) showCard(ctx app.Context, m api.Model) {
+	p.setCard(nil, "")
+	ctx.Async(func() {
+		c, note := modelCard(m)
+		ctx.Dispatch(func(ctx app.Context) {
+			if p.model.URL == m.URL {
+				p.setCard(c, note)
+			}
+		})
+	})
+}
+
+func (p *teachPage) setCard(c *card.Card, note string) {
+	p.card, p.cardNote = c, note
+	if c != nil && c.HasTest() {
 		p.edge = c.Histograms.NearestEdge(c.Histograms.Threshold)
 	}
+}
+
+// modelCard reads the model card of m, from this device's cache or else the server
+// (and keeps it for offline use); the note says why the panels that need it are left
+// out, or what of it could not be read.
+func modelCard(m api.Model) (*card.Card, string) {
+	if m.CardURL == "" {
+		return nil, "This model has no model card: the panels that need its test figures are left out."
+	}
+	raw, err := fetchCard(m)
+	if err != nil {
+		return nil, "This model's card cannot be loaded (" + err.Error() + "): the panels that need it are left out."
+	}
+	return parseCard(raw)
+}
+
+// parseCard reads a model card; a card that is partly readable is kept with a note.
+func parseCard(raw []byte) (*card.Card, string) {
+	c, err := card.Parse(raw)
+	if c == nil {
+		return nil, "This model's card cannot be read (" + err.Error() + "): the panels that need it are left out."
+	}
+	if err != nil {
+		return c, err.Error()
+	}
+	return c, ""
 }
 
 // run explains s (primary) or the image to compare with it; it loads the model first
@@ -141,7 +168,7 @@ func (p *teachPage) setCard(m api.Model) {
 func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 	if primary {
 		p.model = s.Model
-		p.setCard(s.Model)
+		p.setCard(nil, "")
 		p.a, p.b, p.bNote = nil, nil, ""
 		p.state, p.message = "loading", "Running the model "+humanName(s.Model)+" on "+s.Name+" in this page…"
 	} else {
@@ -155,6 +182,10 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 		p.urls = nil
 	}
 	ctx.Async(func() {
+		var note string
+		if primary {
+			c, note = modelCard(m)
+		}
 		e, err := explainFile(m, s, c)
 		var contrast *explanation
 		var contrastErr error
@@ -174,6 +205,9 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 				return
 			}
 			p.others = others
+			if primary {
+				p.setCard(c, note)
+			}
 			for _, x := range []*explanation{e, contrast} {
 				if x != nil {
 					p.urls = append(p.urls, x.InputURL, x.ReconURL, x.HeatURL)

@@ -26,14 +26,29 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-in
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all run build web gotch chromium peers torch datasets test vet check-purity test-model test-wasm \
+.PHONY: all run run-go run-torch build web gotch chromium peers torch datasets test vet check-purity test-model test-wasm \
 	test-server test-web test-browser test-binary fuzz bench bench-native bench-wasm bench-train bench-peers bench-browser \
 	default-model clean
 
 all: build
 
-## run: build the browser app and the server, then serve on http://localhost:$(PORT)
-run: build
+## run: build the browser app and the server, then serve on http://localhost:$(PORT).
+# Without a GPU it serves a ganomaly built without libtorch (no cgo, no gotch to
+# compile: the page is up in a minute or two on a fresh machine), which trains in pure
+# Go on the CPU, as fast as libtorch does there (make bench-train). With an NVIDIA GPU
+# it serves the libtorch build, the way to CUDA (make run-torch; the first build
+# compiles gotch, about four minutes). The Train page says which trainer runs.
+run:
+	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+		echo "make run: a GPU is here; serving the libtorch build, which trains on CUDA"; \
+		$(MAKE) --no-print-directory run-torch; \
+	else $(MAKE) --no-print-directory run-go; fi
+
+run-go: web
+	CGO_ENABLED=0 $(GO) build -trimpath -tags 'embedweb nolibtorch' -ldflags='$(LDFLAGS)' -o bin/ganomaly-go ./server/cmd/ganomaly
+	./bin/ganomaly-go serve --addr :$(PORT)
+
+run-torch: build
 	./bin/ganomaly serve --addr :$(PORT)
 
 # The binary carries the web files (tag embedweb, see web/doc.go): it is the whole

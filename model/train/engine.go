@@ -84,7 +84,13 @@ func DescribeDevice(engine, device string) (description string, cpu bool) {
 	engines.Lock()
 	d := engines.m[name].describe
 	engines.Unlock()
-	return d(device)
+	description, cpu = d(device)
+	// Which trainer runs matters to whoever waits for it: say so.
+	trainer := map[string]string{EngineGo: "pure Go", EngineTorch: "libtorch"}[name]
+	if trainer == "" {
+		trainer = name
+	}
+	return description + " · " + trainer, cpu
 }
 
 // resolveEngine returns the engine an Options.Engine value means in this build.

@@ -171,8 +171,8 @@ func TestOpenAfterACrash(t *testing.T) {
 // class, so that a first job can be set beside the built-in model.
 func TestDefaultLimitsDescribeTheServer(t *testing.T) {
 	l := DefaultLimits("cpu")
-	if !strings.HasPrefix(l.DeviceName, "CPU, ") || !strings.HasSuffix(l.DeviceName, " cores") {
-		t.Errorf("device name %q, want \"CPU, N cores\"", l.DeviceName)
+	if !strings.HasPrefix(l.DeviceName, "CPU, ") || !strings.Contains(l.DeviceName, " cores · ") {
+		t.Errorf("device name %q, want \"CPU, N cores · <trainer>\"", l.DeviceName)
 	}
 	if l.Defaults.AnomalyClass != 2 {
 		t.Errorf("default anomaly class %d, want the default model's (2)", l.Defaults.AnomalyClass)

@@ -18,7 +18,7 @@ SIMD_ENV := GOTOOLCHAIN=$(SIMD_GO) GOEXPERIMENT=simd
 SIMD_GOROOT = $(shell $(SIMD_ENV) $(GO) env GOROOT)
 SIMD_WASM_ENV = $(SIMD_ENV) GOOS=js GOARCH=wasm PATH="$(SIMD_GOROOT)/lib/wasm:$$PATH"
 # Packages that must build and pass in the browser's runtime too.
-WASM_PKGS := ./model/... ./wasm/api ./wasm/inference
+WASM_PKGS := ./model/... ./wasm/api ./wasm/internal/inference
 FUZZTIME ?= 10s
 # apt-get as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -120,12 +120,12 @@ check-purity:
 		echo "model/ reaches cgo, syscall/js or gotch:"; echo "$$deps" | grep -x -e 'runtime/cgo' -e 'syscall/js' -e 'github.com/sugarme/gotch.*'; exit 1; fi
 	@$(WASM_ENV) $(GO) build ./model/...
 	@echo "model/: pure Go, builds for js/wasm"
-	@CGO_ENABLED=0 $(GO) build ./server/httpserver/... ./server/jobs/...
+	@CGO_ENABLED=0 $(GO) build ./server/httpserver/... ./server/internal/jobs/...
 	@mkdir -p .build && CGO_ENABLED=0 $(GO) build -tags nolibtorch -o .build/ganomaly-nolibtorch ./server/cmd/ganomaly
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 		.build/ganomaly-nolibtorch train --size 16 --latent 16 --width 8 --epochs 1 --max-train 400 --max-test 200 -o $$tmp/m.safetensors --json >/dev/null && \
 		.build/ganomaly-nolibtorch eval $$tmp/m.safetensors >/dev/null
-	@echo "server/httpserver, server/jobs: no cgo; ganomaly built with -tags nolibtorch (CGO_ENABLED=0) trains and evaluates in pure Go"
+	@echo "server/httpserver, server/internal/jobs: no cgo; ganomaly built with -tags nolibtorch (CGO_ENABLED=0) trains and evaluates in pure Go"
 
 # The kernels and the generator in both builds: scalar (this Go) and SIMD (Go 1.27,
 # GOEXPERIMENT=simd), each against the naive references, natively and under js/wasm.
@@ -154,7 +154,7 @@ test-web:
 
 # End-to-end in headless Chromium against the real server.
 test-browser: gotch chromium
-	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 ./server/webapp/e2e
+	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 ./server/internal/webapp/e2e
 
 # The binary alone is the deployment: run from an empty folder outside the repository,
 # it writes the static site from the web files built into it, the very files of web/.
@@ -201,7 +201,7 @@ bench-wasm:
 TRAIN_BENCH_ENV := OPENBLAS_NUM_THREADS=1
 bench-train: gotch torch
 	@mkdir -p .build/bench
-	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/torchengine | tee .build/bench/train-gotch.txt
+	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/internal/torchengine | tee .build/bench/train-gotch.txt
 	$(SIMD_ENV) $(GO) test -run='^$$' -bench='Step' -benchtime=10x ./model/learn | tee .build/bench/train-go.txt
 	$(SIMD_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=10x -cpu 1 ./model/learn | tee .build/bench/train-go1.txt
 	$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=5x ./model/learn | tee .build/bench/train-wasm.txt
@@ -211,7 +211,7 @@ bench-train: gotch torch
 
 ## bench-browser: training in headless Chromium (one epoch of the browser's default run, on 1 and 2 workers)
 bench-browser: chromium
-	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 -run='^$$' -bench='TrainInBrowser' -benchtime=1x ./server/webapp/e2e
+	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 -run='^$$' -bench='TrainInBrowser' -benchtime=1x ./server/internal/webapp/e2e
 
 ## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
 # One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints

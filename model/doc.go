@@ -3,7 +3,7 @@
 // weights file.
 //
 // The layer list built by [Config.Generator] and [Config.Discriminator] is the single
-// source of truth for the architecture. The gotch trainer (server/torchengine) builds its
+// source of truth for the architecture. The gotch trainer (server/internal/torchengine) builds its
 // libtorch modules from the same list, and every parameter carries the name of the
 // official PyTorch module (samet-akcay/ganomaly, lib/networks.py), so weights move by
 // name between this package, the trainer and official checkpoints.

@@ -4,6 +4,6 @@
 //
 // It registers the routes of package ui and hands over to go-app. It must never
 // reference app.Handler or anything else that pulls net/http in: that alone doubles
-// app.wasm (go-app v9 cannot drop it). The server side lives in server/webapp; the two
+// app.wasm (go-app v9 cannot drop it). The server side lives in server/internal/webapp; the two
 // mains share only package ui.
 package main

@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkStep times one training step of the pure-Go trainer on the shape of the
-// libtorch trainer's benchmark (server/torchengine BenchmarkTrainStep): batch 64, 32×32,
+// libtorch trainer's benchmark (server/internal/torchengine BenchmarkTrainStep): batch 64, 32×32,
 // nc 1, nz 100, ngf 16 (what the browser trains) and 64 (the official size).
 //
 //	go test -run '^$' -bench Step -benchtime 10x ./model/learn

@@ -8,9 +8,9 @@
 // The networks are built from package model's layer list ([model.Config.Generator],
 // [model.Config.Discriminator]) with the official parameter names, initialised by
 // [model.InitTensors] from the same seeded generators as the libtorch trainer
-// (server/torchengine), and stepped exactly as it steps them (see [Trainer.Step]). From the
+// (server/internal/torchengine), and stepped exactly as it steps them (see [Trainer.Step]). From the
 // same weights and batch, one step here and one step there give the same losses and
-// the same parameters (server/torchengine's cross-check test), and both match PyTorch's
+// the same parameters (server/internal/torchengine's cross-check test), and both match PyTorch's
 // own step (the fixture in testdata/, made by PyTorch 1.13).
 //
 // # Memory and the tape

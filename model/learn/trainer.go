@@ -118,7 +118,7 @@ func NewTrainerFrom(cfg model.Config, h Hyper, seed int64, g, d map[string][]flo
 }
 
 // Step is one iteration of the official optimize_params on n images x (NCHW, values
-// in [−1, 1]), as the libtorch engine (server/torchengine) does it:
+// in [−1, 1]), as the libtorch engine (server/internal/torchengine) does it:
 //
 //   - G runs once in train mode (x → z → x̂ → ẑ); D runs on x and on x̂, train
 //     mode; D's features of x̂ serve the feature-matching term (the official code

@@ -8,7 +8,7 @@
 //
 // What steps the networks is an [Engine]: the pure-Go trainer of package model/learn
 // ([EngineGo], always there, the browser's), or libtorch through gotch ([EngineTorch],
-// registered by server/torchengine when a binary links it; CPU or CUDA). Every engine
+// registered by server/internal/torchengine when a binary links it; CPU or CUDA). Every engine
 // takes the official step (see [learn.Trainer.Step]) from the same initial weights
 // drawn from Options.Seed, and each epoch's batch order is drawn from (Options.Seed,
 // epoch), so a run is reproducible from Options.Seed and Options.Data.Seed, and a

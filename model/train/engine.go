@@ -11,13 +11,13 @@ import (
 
 // Engines for Options.Engine: what steps the networks. Every engine takes the step of
 // package model/learn from the same initial weights ([learn.InitialWeights]), they
-// agree to about 1e-7 per step (server/torchengine's TestPureGoStepMatchesGotch), and
+// agree to about 1e-7 per step (server/internal/torchengine's TestPureGoStepMatchesGotch), and
 // they share the checkpoint format, so each resumes the others' runs.
 const (
 	// EngineAuto picks libtorch when the build has it, else the pure-Go engine.
 	EngineAuto = ""
 	// EngineTorch is libtorch through gotch, on the CPU or a CUDA device
-	// (server/torchengine registers it; a build without it cannot use it).
+	// (server/internal/torchengine registers it; a build without it cannot use it).
 	EngineTorch = "libtorch"
 	// EngineGo is the pure-Go trainer of package model/learn, the one that trains in
 	// the browser: CPU only, on every core (GOMAXPROCS).
@@ -62,7 +62,7 @@ var engines = struct {
 	m map[string]engineEntry
 }{m: map[string]engineEntry{EngineGo: {newGoEngine, describeCPU}}}
 
-// RegisterEngine makes an engine available under name (server/torchengine registers
+// RegisterEngine makes an engine available under name (server/internal/torchengine registers
 // EngineTorch when it is linked in).
 func RegisterEngine(name string, f EngineFactory, d DeviceDescriber) {
 	engines.Lock()

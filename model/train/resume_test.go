@@ -23,7 +23,7 @@ func tiny() Options {
 	o.Config = model.Config{ImageSize: 16, Channels: 1, Latent: 16, Width: 8}
 	o.Data = data.Options{Dataset: data.MNIST, AnomalyClass: 2, Seed: 1, MaxTrain: 400, MaxTest: 200}
 	o.Epochs, o.BatchSize, o.Device, o.LogEvery = 2, 32, "cpu", 0
-	o.Engine = EngineGo // the other engines test themselves with it (server/torchengine)
+	o.Engine = EngineGo // the other engines test themselves with it (server/internal/torchengine)
 	return o
 }
 

@@ -1,4 +1,4 @@
-// Package httpserver is ganomaly's HTTP server: the browser app (server/webapp), the
+// Package httpserver is ganomaly's HTTP server: the browser app (server/internal/webapp), the
 // list of models and their weights.
 //
 //	GET /                                   the app (go-app pages, prerendered)
@@ -19,7 +19,7 @@
 // published models appear without a restart; invalid files are skipped and logged.
 // Errors of the API are JSON (api.Error).
 //
-// Training jobs (see jobs.go and package server/jobs) run one at a time and publish
+// Training jobs (see jobs.go and package server/internal/jobs) run one at a time and publish
 // their models into the models folder, where the catalog finds them; they need the
 // models folder, and starting or stopping one needs the server's bearer token.
 //

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ganomaly-go/ganomaly-go/server/jobs"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/jobs"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobrequest"
 )
 
-// Training endpoints (package server/jobs does the work):
+// Training endpoints (package server/internal/jobs does the work):
 //
 //	GET    /api/jobs                 api.JobList: every job, newest first, and the limits
 //	GET    /api/jobs/limits          api.JobLimits

@@ -19,7 +19,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/train"
-	"github.com/ganomaly-go/ganomaly-go/server/jobs"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/jobs"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ganomaly-go/ganomaly-go/server/jobs"
-	"github.com/ganomaly-go/ganomaly-go/server/webapp"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/jobs"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/webapp"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/weights"
 )
@@ -32,7 +32,7 @@ type Options struct {
 	// optional <name>.json model card. Empty: only the embedded default model.
 	ModelsDir string
 	// WebDir is the folder of the built browser files (default "web"); see
-	// server/webapp.
+	// server/internal/webapp.
 	WebDir string
 	// Version is the server's build version, reported by /api/models and in logs.
 	Version string

@@ -96,7 +96,7 @@ def weights_init(m):
 
 
 def train_step(netg, netd, opt_g, opt_d, x):
-    """One GANomaly training step exactly as server/torchengine/step.go (and model/learn) do it: G forward;
+    """One GANomaly training step exactly as server/internal/torchengine/step.go (and model/learn) do it: G forward;
     D on x and on x̂ detached; D's features of x̂ for the feature-matching term; G loss
     1·adv + 50·L1 + 1·latent L2 and its Adam step; then D loss ½(BCE(D(x), 1) +
     BCE(D(x̂), 0)) and its Adam step; D re-initialised when its loss falls below 1e-5.

@@ -4,7 +4,7 @@ Run with Debian's Python and PyTorch (the very libtorch our gotch trainer links)
     /usr/bin/python3 torch_train_step.py --compare GO_BENCH_OUTPUT
 
 It builds the official networks (ganomaly_torch.py), does the step exactly as
-server/torchengine/step.go does (G forward; D on x and on x̂ detached; features of x̂ for
+server/internal/torchengine/step.go does (G forward; D on x and on x̂ detached; features of x̂ for
 the feature-matching term; G loss 1·adv + 50·L1 + 1·latent L2 and Adam; D loss
 ½(BCE real + BCE fake) and Adam), times it after a warm-up, and with --compare reads
 `go test -bench TrainStep` output and prints both and the ratio. A yardstick only: the
@@ -58,7 +58,7 @@ GO_LINE = re.compile(r"Benchmark(?:TrainStep|Step)/Batch(\d+)_32x32_nc1_ngf(\d+)
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", action="append", default=[], metavar="LABEL=FILE",
-                    help="output of a Go step benchmark (server/torchengine TrainStep, model/learn Step) to print beside ours; repeatable")
+                    help="output of a Go step benchmark (server/internal/torchengine TrainStep, model/learn Step) to print beside ours; repeatable")
     ap.add_argument("--widths", default="16,64")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)

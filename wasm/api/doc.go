@@ -4,5 +4,5 @@
 //
 // It is imported by the wasm client as well as by the server, so it must not import
 // net/http or anything that pulls it in: the browser build stays small only while
-// net/http is out of it (see server/webapp).
+// net/http is out of it (see server/internal/webapp).
 package api

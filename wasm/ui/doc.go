@@ -1,5 +1,5 @@
 // Package ui is the browser app: its go-app components and its route table, shared by
-// the wasm client (wasm/main.go) and the server (server/webapp), which must register
+// the wasm client (wasm/main.go) and the server (server/internal/webapp), which must register
 // the same routes or answer 404 for them.
 //
 // The package compiles natively, because the server prerenders its pages, and for

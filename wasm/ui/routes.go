@@ -51,7 +51,7 @@ const (
 // nothing the browser runs has changed. The app reads it from the model list.
 
 // WeightsCache prefixes the name of the Cache Storage cache where the app keeps the
-// weights of the models it used. The service worker (server/webapp) deletes old app
+// weights of the models it used. The service worker (server/internal/webapp) deletes old app
 // caches at each update but keeps caches with this prefix: a model fetched once stays
 // usable offline across app versions.
 const WeightsCache = "ganomaly-weights"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model/imageio"
 
-	"github.com/ganomaly-go/ganomaly-go/wasm/inference"
+	"github.com/ganomaly-go/ganomaly-go/wasm/internal/inference"
 )
 
 var (

@@ -1,5 +1,5 @@
 """Makes step_fixture.safetensors: one GANomaly training step in PyTorch, for the Go test
-that holds the pure-Go step (model/learn) and server/torchengine's gotch step to it (their
+that holds the pure-Go step (model/learn) and server/internal/torchengine's gotch step to it (their
 step_fixture_test.go).
 
 Run once with Debian's PyTorch (apt-get install python3-torch); the test suite reads the
@@ -7,7 +7,7 @@ committed file and needs no Python:
     /usr/bin/python3 model/learn/testdata/make_step_fixture.py
 
 The networks are server/peers/ganomaly_torch.py's (the official layout and names, from
-shared/GANOMALY.md). The step is the one model/learn and server/torchengine/step.go do: G forward in train
+shared/GANOMALY.md). The step is the one model/learn and server/internal/torchengine/step.go do: G forward in train
 mode; D on x and on x̂ detached; D's features of x̂ for the feature-matching term;
 G loss 1·adv + 50·L1 + 1·latent L2 and Adam(2e-4, 0.5, 0.999); then D loss
 ½(BCE(D(x), 1) + BCE(D(x̂), 0)) and its Adam. The file holds the weights and buffers

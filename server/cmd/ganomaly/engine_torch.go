@@ -4,4 +4,4 @@ package main
 
 // The libtorch engine, registered with model/train as "libtorch". A build with the
 // tag nolibtorch leaves it out: no cgo, no libtorch, training in pure Go.
-import _ "github.com/ganomaly-go/ganomaly-go/server/torchengine"
+import _ "github.com/ganomaly-go/ganomaly-go/server/internal/torchengine"

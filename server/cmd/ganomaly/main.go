@@ -10,10 +10,10 @@
 //	ganomaly site   -o dist                            the browser app as static files
 //
 // Training runs the protocol of model/train with one of its engines: libtorch through
-// gotch (server/torchengine, linked in by engine_torch.go, the default) or pure Go
+// gotch (server/internal/torchengine, linked in by engine_torch.go, the default) or pure Go
 // (--engine go, the browser's trainer). Built with the tag nolibtorch (and
 // CGO_ENABLED=0), the binary has no libtorch and trains with the pure-Go engine. Eval and score use the pure-Go model (package model), the
-// same code the browser runs. Only server/torch and server/torchengine import gotch,
+// same code the browser runs. Only server/internal/torch and server/internal/torchengine import gotch,
 // so package model and the browser build never reach cgo.
 package main
 

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
-	"github.com/ganomaly-go/ganomaly-go/server/jobs"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/jobs"
 	"github.com/ganomaly-go/ganomaly-go/web"
 )
 

@@ -11,7 +11,7 @@ import (
 // TestIndexHTML keeps the repository's static entry (index.html) in step with the
 // served app: same title and description, and every local file it links exists.
 func TestIndexHTML(t *testing.T) {
-	root := filepath.Join("..", "..")
+	root := filepath.Join("..", "..", "..")
 	b, err := os.ReadFile(filepath.Join(root, "index.html"))
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ import (
 // show: Adam's first step moves every parameter by about ±lr (2e-4), far beyond the
 // tolerance.
 func TestStepMatchesPyTorch(t *testing.T) {
-	f, err := safetensors.ReadFile(filepath.Join("..", "..", "model", "learn", "testdata", "step_fixture.safetensors"))
+	f, err := safetensors.ReadFile(filepath.Join("..", "..", "..", "model", "learn", "testdata", "step_fixture.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -193,7 +193,7 @@ func (n *net) forward(sc *scope, seq []layer, x *ts.Tensor, train bool) *ts.Tens
 			x = sc.t(ts.Conv2d(x, l.weight, n.none, stride, pad, []int64{1, 1}, 1))
 		case model.OpConvTranspose:
 			// The weight is [in, out, k, k], libtorch's layout (gotch's
-			// nn.NewConvTranspose2D gets it wrong; see server/torch).
+			// nn.NewConvTranspose2D gets it wrong; see server/internal/torch).
 			x = sc.t(ts.ConvTranspose2d(x, l.weight, n.none, stride, pad, []int64{0, 0}, 1, []int64{1, 1}))
 		case model.OpBatchNorm:
 			x = sc.t(ts.BatchNorm(x, l.weight, l.bias, l.mean, l.vari, train, 0.1, model.BatchNormEps, true))

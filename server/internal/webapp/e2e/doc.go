@@ -4,6 +4,6 @@
 // they live apart from the unit tests; they skip, saying why, in -short mode or when no
 // Chromium is found (GANOMALY_CHROMIUM names one explicitly).
 //
-//	go test -v ./server/webapp/e2e                      # logs the figures (sizes, times, images/s)
-//	go test ./server/webapp/e2e -args -update-screenshot # also rewrites docs/screenshot-batch.png
+//	go test -v ./server/internal/webapp/e2e                      # logs the figures (sizes, times, images/s)
+//	go test ./server/internal/webapp/e2e -args -update-screenshot # also rewrites docs/screenshot-batch.png
 package e2e

@@ -16,7 +16,7 @@ import (
 // The full-size case is the official MNIST setting: batch 64, 32×32, nc 1, nz 100,
 // ngf 64; ngf 16 is the size the tests train at.
 //
-//	go test -run '^$' -bench TrainStep -benchtime 20x ./server/torchengine
+//	go test -run '^$' -bench TrainStep -benchtime 20x ./server/internal/torchengine
 func BenchmarkTrainStep(b *testing.B) {
 	for _, width := range []int{16, 64} {
 		cfg := model.Config{ImageSize: 32, Channels: 1, Latent: 100, Width: width}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 	"github.com/ganomaly-go/ganomaly-go/model/train"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/torch"
 )
 
 func init() {
@@ -14,7 +14,7 @@ func init() {
 	})
 }
 
-// worker is the process's one libtorch thread (see package server/torch): every run
+// worker is the process's one libtorch thread (see package server/internal/torch): every run
 // and test of this package hands its torch work to it.
 var worker = sync.OnceValue(torch.NewWorker)
 

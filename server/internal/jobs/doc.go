@@ -1,6 +1,6 @@
 // Package jobs runs training jobs for the HTTP server: a FIFO queue running one job at
 // a time with the build's training engine (libtorch when the binary links
-// server/torchengine, else pure Go), each job in a folder of its own, its progress as a log of
+// server/internal/torchengine, else pure Go), each job in a folder of its own, its progress as a log of
 // events that clients can replay, and its model published into the models folder when
 // it succeeds.
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
-	"github.com/ganomaly-go/ganomaly-go/server/torch"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/torch"
 )
 
 // onWorker runs fn on a fresh locked torch worker and fails the test on its error.

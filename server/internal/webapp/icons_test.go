@@ -20,7 +20,7 @@ import (
 // The app's icons are drawn here, from one description, as SVG and as the 192 and
 // 512 px PNGs a web manifest needs; the files in web/ are golden files:
 //
-//	go test ./server/webapp -run TestIcons -update
+//	go test ./server/internal/webapp -run TestIcons -update
 //
 // rewrites them. The picture: a ring of normal samples (white) and one anomaly (coral)
 // far from it, on the app's navy.
@@ -148,7 +148,7 @@ func roundedRect(r *vector.Rasterizer, x, y, w, h, rad float64) {
 }
 
 func TestIcons(t *testing.T) {
-	dir := filepath.Join("..", "..", "web")
+	dir := filepath.Join("..", "..", "..", "web")
 	golden := map[string][]byte{"icon.svg": iconSVG()}
 	for _, side := range []int{192, 512} {
 		var buf bytes.Buffer
@@ -168,17 +168,17 @@ func TestIcons(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./server/webapp -run TestIcons -update)", err)
+			t.Fatalf("%v (run go test ./server/internal/webapp -run TestIcons -update)", err)
 		}
 		if strings.HasSuffix(name, ".png") {
 			// Compare pixels, not bytes: PNG compression may differ between Go releases.
 			if !samePixels(t, got, want) {
-				t.Errorf("web/%s differs from what TestIcons draws; run go test ./server/webapp -run TestIcons -update", name)
+				t.Errorf("web/%s differs from what TestIcons draws; run go test ./server/internal/webapp -run TestIcons -update", name)
 			}
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("web/%s differs from what TestIcons draws; run go test ./server/webapp -run TestIcons -update", name)
+			t.Errorf("web/%s differs from what TestIcons draws; run go test ./server/internal/webapp -run TestIcons -update", name)
 		}
 	}
 }

@@ -147,6 +147,7 @@ func decodeCheckpoint(st *safetensors.File, path string) (*checkpoint, error) {
 	if err := json.Unmarshal([]byte(md["state"]), &c.state); err != nil {
 		return nil, bad("state: %v", err)
 	}
+	upgradeHistory([]byte(md["state"]), c.state.History)
 	if err := c.opts.Config.Validate(); err != nil {
 		return nil, bad("%v", err)
 	}
@@ -193,4 +194,28 @@ func (c *checkpoint) compatible(opts Options) error {
 	}
 	slices.Sort(diffs)
 	return fmt.Errorf("%s was written by a run with other settings (%s): resume with the same settings, or start afresh in another checkpoint directory", c.source, strings.Join(diffs, "; "))
+}
+
+// upgradeHistory reads the epoch figures of a checkpoint written before the event
+// schema was shared (package progress), when they were fields of the event itself, so
+// that such a run resumes with its history whole.
+func upgradeHistory(state []byte, history []Event) {
+	var old struct {
+		History []struct {
+			ValLoss  float64  `json:"val_loss"`
+			ValScore float64  `json:"val_score"`
+			TestAUC  float64  `json:"test_auc"`
+			Best     bool     `json:"best"`
+			Samples  []Sample `json:"samples"`
+		} `json:"history"`
+	}
+	if json.Unmarshal(state, &old) != nil || len(old.History) != len(history) {
+		return
+	}
+	for i, h := range old.History {
+		if e := &history[i]; e.Kind == EventEpoch && e.Figures == nil {
+			e.Figures = &EpochFigures{Epoch: e.Epoch, ValLoss: h.ValLoss, ValScore: h.ValScore, TestAUC: h.TestAUC, Best: h.Best, Samples: h.Samples}
+			e.TestAUC = 0
+		}
+	}
 }

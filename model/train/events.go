@@ -1,60 +1,29 @@
 package train
 
 import (
-	"time"
-
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/metrics"
+	"github.com/ganomaly-go/ganomaly-go/model/progress"
 )
 
 // Event kinds, in the order a run emits them: one "start", "step" every
 // Options.LogEvery iterations, one "epoch" per finished epoch, then "done" or "error".
 const (
-	EventStart = "start"
-	EventStep  = "step"
-	EventEpoch = "epoch"
-	EventDone  = "done"
-	EventError = "error"
+	EventStart = progress.EventStart
+	EventStep  = progress.EventStep
+	EventEpoch = progress.EventEpoch
+	EventDone  = progress.EventDone
+	EventError = progress.EventError
 )
 
-// Event reports progress. Events are delivered synchronously from the torch worker's
-// thread: a slow callback slows training, so hand them on rather than doing work.
-type Event struct {
-	Kind string    `json:"kind"`
-	Time time.Time `json:"time"`
-	// Epoch is the epoch in progress ("step") or just finished ("epoch"), from 1; in
-	// "start", the number of epochs already finished (non-zero when resuming).
-	Epoch  int `json:"epoch"`
-	Epochs int `json:"epochs"`
-	// Iteration counts training steps over the whole run, from 1; Iterations is the
-	// total the run will take (after Options.MaxIterations).
-	Iteration  int     `json:"iteration"`
-	Iterations int     `json:"iterations"`
-	Losses     *Losses `json:"losses,omitempty"`
-	// ImagesPerSecond is the training throughput since the previous "step" event.
-	ImagesPerSecond float64 `json:"images_per_second,omitempty"`
-	// ValScore is the mean raw anomaly score of the validation normals and ValLoss
-	// their mean reconstruction error |x̂ − x| (honest protocol; lower is better, and
-	// ValLoss selects the model).
-	ValScore float64 `json:"val_score,omitempty"`
-	ValLoss  float64 `json:"val_loss,omitempty"`
-	// ValAUC is always 0 here: the validation split has normal images only, so it has
-	// no AUC. The field is kept for clients that show one.
-	ValAUC float64 `json:"val_auc,omitempty"`
-	// TestAUC is the per-epoch test AUC in the paper protocol, and the final test AUC
-	// in a "done" event.
-	TestAUC float64 `json:"test_auc,omitempty"`
-	// Best marks an "epoch" event whose model is the best so far.
-	Best bool `json:"best,omitempty"`
-	// Samples are, in an "epoch" event, Options.Samples fixed images and the epoch's
-	// reconstructions of them (eval-mode batch norm), as PNG files.
-	Samples []Sample `json:"samples,omitempty"`
-	// Protocol is the run's protocol; Label is PaperLabel in the paper protocol.
-	Protocol string        `json:"protocol,omitempty"`
-	Label    string        `json:"label,omitempty"`
-	Message  string        `json:"message,omitempty"`
-	ETA      time.Duration `json:"eta_ns,omitempty"` // nanoseconds, time.Duration's unit
-}
+// Event reports progress; its schema is package progress's, shared with the wire.
+// Events are delivered synchronously from the engine's thread: a slow callback slows
+// training, so hand them on rather than doing work.
+type (
+	Event        = progress.Event
+	EpochFigures = progress.EpochFigures
+	Sample       = progress.Sample
+)
 
 // Result is what a run produces.
 type Result struct {
@@ -92,10 +61,4 @@ type Result struct {
 	Options Options
 	// Warnings from loading the data.
 	Warnings []string
-}
-
-// Sample is an image and its reconstruction x̂ = G(x), as PNG files.
-type Sample struct {
-	Input          []byte `json:"input"`
-	Reconstruction []byte `json:"reconstruction"`
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image/png"
 	"math"
@@ -129,7 +130,7 @@ func TestPaperProtocol(t *testing.T) {
 		if e.Label != PaperLabel {
 			t.Errorf("%s event without the paper label", e.Kind)
 		}
-		if e.Kind == EventEpoch && !(e.TestAUC > 0) {
+		if e.Kind == EventEpoch && !(e.Figures.TestAUC > 0) {
 			t.Errorf("epoch event without a test AUC: %+v", e)
 		}
 	}
@@ -247,10 +248,10 @@ func TestEpochSamples(t *testing.T) {
 		t.Fatalf("%d epoch events", len(epochs))
 	}
 	for _, e := range epochs {
-		if len(e.Samples) != 3 {
-			t.Fatalf("epoch %d: %d samples, want 3", e.Epoch, len(e.Samples))
+		if len(e.Figures.Samples) != 3 {
+			t.Fatalf("epoch %d: %d samples, want 3", e.Epoch, len(e.Figures.Samples))
 		}
-		for _, s := range e.Samples {
+		for _, s := range e.Figures.Samples {
 			for _, b := range [][]byte{s.Input, s.Reconstruction} {
 				img, err := png.Decode(bytes.NewReader(b))
 				if err != nil || img.Bounds().Dx() != 16 || img.Bounds().Dy() != 16 {
@@ -259,11 +260,32 @@ func TestEpochSamples(t *testing.T) {
 			}
 		}
 	}
-	if !bytes.Equal(epochs[0].Samples[0].Input, epochs[1].Samples[0].Input) || bytes.Equal(epochs[0].Samples[0].Reconstruction, epochs[1].Samples[0].Reconstruction) {
+	if !bytes.Equal(epochs[0].Figures.Samples[0].Input, epochs[1].Figures.Samples[0].Input) || bytes.Equal(epochs[0].Figures.Samples[0].Reconstruction, epochs[1].Figures.Samples[0].Reconstruction) {
 		t.Error("the samples must be the same images every epoch, reconstructed by each epoch's model")
 	}
 	o.Samples = MaxSamples + 1
 	if err := o.Validate(); err == nil {
 		t.Errorf("%d samples accepted", o.Samples)
+	}
+}
+
+// TestOldCheckpointHistory: a checkpoint written before the event schema moved to
+// package progress kept each epoch's figures as fields of the event; they are read
+// into Figures, so a resumed run's card keeps its whole history.
+func TestOldCheckpointHistory(t *testing.T) {
+	state := []byte(`{"epoch":2,"history":[
+		{"kind":"epoch","epoch":1,"val_loss":0.31,"val_score":0.02,"best":true,"samples":[{"input":"aW4=","reconstruction":"b3V0"}]},
+		{"kind":"epoch","epoch":2,"test_auc":0.9,"eta_ns":5000000000}]}`)
+	var st runState
+	if err := json.Unmarshal(state, &st); err != nil {
+		t.Fatal(err)
+	}
+	upgradeHistory(state, st.History)
+	a, b := st.History[0].Figures, st.History[1].Figures
+	if a == nil || a.Epoch != 1 || a.ValLoss != 0.31 || a.ValScore != 0.02 || !a.Best || len(a.Samples) != 1 || string(a.Samples[0].Reconstruction) != "out" {
+		t.Errorf("epoch 1: %+v", a)
+	}
+	if b == nil || b.TestAUC != 0.9 || b.Best || st.History[1].TestAUC != 0 {
+		t.Errorf("epoch 2: %+v, event test AUC %v", b, st.History[1].TestAUC)
 	}
 }

@@ -172,7 +172,7 @@ func (r *runner) run() (*Result, error) {
 				r.emit(Event{Kind: EventStep, Time: now, Epoch: epoch + 1, Epochs: o.Epochs,
 					Iteration: r.st.Iteration, Iterations: total, Losses: &losses,
 					ImagesPerSecond: float64(windowImages) / now.Sub(windowStart).Seconds(),
-					ETA:             perStep * time.Duration(total-r.st.Iteration)})
+					ETASeconds:      (perStep * time.Duration(total-r.st.Iteration)).Seconds()})
 				windowStart, windowImages = now, 0
 			}
 		}
@@ -286,7 +286,8 @@ func (r *runner) restore() error {
 // far, checkpoints, and emits the "epoch" event.
 func (r *runner) endEpoch(epoch, total int) error {
 	o := r.opts
-	ev := Event{Kind: EventEpoch, Epoch: epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total}
+	fig := &EpochFigures{Epoch: epoch}
+	ev := Event{Kind: EventEpoch, Epoch: epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total, Figures: fig}
 	better := false
 	switch o.Protocol {
 	case Honest:
@@ -304,10 +305,10 @@ func (r *runner) endEpoch(epoch, total int) error {
 		if err != nil {
 			return fmt.Errorf("epoch %d validation: %w", epoch, err)
 		}
-		ev.ValLoss, ev.ValScore = mean(s.recon), mean(s.scores)
-		better = r.st.BestEpoch == 0 || ev.ValLoss < r.st.BestMetric
+		fig.ValLoss, fig.ValScore = mean(s.recon), mean(s.scores)
+		better = r.st.BestEpoch == 0 || fig.ValLoss < r.st.BestMetric
 		if better {
-			r.st.BestMetric = ev.ValLoss
+			r.st.BestMetric = fig.ValLoss
 		}
 	case Paper:
 		s, err := r.score(r.split.Test, true, false)
@@ -319,7 +320,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 		if err != nil {
 			return fmt.Errorf("epoch %d test: %w", epoch, err)
 		}
-		ev.TestAUC = rep.AUC
+		fig.TestAUC = rep.AUC
 		better = r.st.BestEpoch == 0 || rep.AUC > r.st.BestMetric
 		if better {
 			r.st.BestMetric, r.st.BestReport, r.st.BestScores = rep.AUC, &rep, scaled
@@ -327,7 +328,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 	}
 	if o.Samples > 0 {
 		var err error
-		if ev.Samples, err = r.samples(o.Samples); err != nil {
+		if fig.Samples, err = r.samples(o.Samples); err != nil {
 			return fmt.Errorf("epoch %d reconstructions: %w", epoch, err)
 		}
 	}
@@ -336,7 +337,7 @@ func (r *runner) endEpoch(epoch, total int) error {
 		if err != nil {
 			return err
 		}
-		r.bestG, r.st.BestEpoch, ev.Best = g, epoch, true
+		r.bestG, r.st.BestEpoch, fig.Best = g, epoch, true
 	}
 	r.st.Epoch = epoch
 	ev.Protocol, ev.Label = o.Protocol, labelOf(o.Protocol)

@@ -119,7 +119,7 @@ func TestTrainShortMNIST(t *testing.T) {
 	o := shortMNIST()
 	res, events := shortMNISTRun(t, EngineGo)
 	for _, e := range res.History {
-		t.Logf("epoch %d: validation L1 %.4f, mean validation score %.4g, best %v", e.Epoch, e.ValLoss, e.ValScore, e.Best)
+		t.Logf("epoch %d: validation L1 %.4f, mean validation score %.4g, best %v", e.Epoch, e.Figures.ValLoss, e.Figures.ValScore, e.Figures.Best)
 	}
 	t.Logf("test (%s protocol, class %s): AUC %.4f, AP %.4f, best F1 %.4f, F1 at calibrated threshold %.4f, EER %.4f",
 		res.Protocol, res.Weights.Provenance.AnomalyClass, res.Test.AUC, res.Test.AP, res.Test.BestF1, res.Test.F1AtThreshold, res.Test.EER)

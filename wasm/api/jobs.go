@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
+	"github.com/ganomaly-go/ganomaly-go/model/progress"
 	"strconv"
 	"strings"
 	"time"
@@ -168,25 +169,11 @@ func (p JobProgress) Fraction() float64 {
 // that the trainer, the server and the browser share one schema.
 type Losses = learn.Losses
 
-// EpochFigures are the figures of one finished epoch: the mean validation
-// reconstruction error and score (honest protocol) or the test AUC (paper protocol).
-type EpochFigures struct {
-	Epoch    int     `json:"epoch"`
-	ValLoss  float64 `json:"val_loss,omitempty"`
-	ValScore float64 `json:"val_score,omitempty"`
-	TestAUC  float64 `json:"test_auc,omitempty"`
-	// Best marks the epoch kept so far.
-	Best bool `json:"best,omitempty"`
-	// Samples are a few fixed images and this epoch's reconstructions of them.
-	Samples []Sample `json:"samples,omitempty"`
-}
-
-// Sample is an image and a model's reconstruction of it, as PNG files (base64 in
-// JSON).
-type Sample struct {
-	Input          []byte `json:"input"`
-	Reconstruction []byte `json:"reconstruction"`
-}
+// EpochFigures and Sample are the run's own (package model/progress).
+type (
+	EpochFigures = progress.EpochFigures
+	Sample       = progress.Sample
+)
 
 // Kinds of [JobEvent].
 const (
@@ -195,34 +182,25 @@ const (
 	// EventStart, EventStep, EventEpoch and EventDone come from the trainer: the run
 	// starts (Epoch is the epochs already finished when it resumes), a logged step
 	// (Losses), a finished epoch (Figures), training and evaluation done (TestAUC).
-	EventStart = "start"
-	EventStep  = "step"
-	EventEpoch = "epoch"
-	EventDone  = "done"
+	EventStart = progress.EventStart
+	EventStep  = progress.EventStep
+	EventEpoch = progress.EventEpoch
+	EventDone  = progress.EventDone
 	// EventEnd is a job's last event of a run: State is final, with Error or Model.
 	// The stream ends after it.
 	EventEnd = "end"
 )
 
 // JobEvent is the data of one Server-Sent Event of [JobEventsURL]; its SSE id is Seq.
+// A trainer's event is carried as the trainer wrote it (progress.Event: one schema
+// from the trainer to the wire); a job adds its sequence number and, in "state" and
+// "end" events, its state, error and published model.
 type JobEvent struct {
-	Seq        int       `json:"seq"`
-	Kind       string    `json:"kind"`
-	Time       time.Time `json:"time"`
-	Epoch      int       `json:"epoch,omitempty"`
-	Epochs     int       `json:"epochs,omitempty"`
-	Iteration  int       `json:"iteration,omitempty"`
-	Iterations int       `json:"iterations,omitempty"`
-	Losses     *Losses   `json:"losses,omitempty"`
-	// ImagesPerSecond and ETASeconds come with step events.
-	ImagesPerSecond float64       `json:"images_per_second,omitempty"`
-	ETASeconds      float64       `json:"eta_seconds,omitempty"`
-	Figures         *EpochFigures `json:"figures,omitempty"`
-	TestAUC         float64       `json:"test_auc,omitempty"`
-	State           JobState      `json:"state,omitempty"`
-	Message         string        `json:"message,omitempty"`
-	Error           string        `json:"error,omitempty"`
-	Model           string        `json:"model,omitempty"`
+	Seq int `json:"seq"`
+	progress.Event
+	State JobState `json:"state,omitempty"`
+	Error string   `json:"error,omitempty"`
+	Model string   `json:"model,omitempty"`
 }
 
 // Final reports whether e ends a job's stream.

@@ -4,12 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ganomaly-go/ganomaly-go/model/progress"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
 func step(seq, it int, con float64) api.JobEvent {
-	return api.JobEvent{Seq: seq, Kind: api.EventStep, Iteration: it, Iterations: 20, Epoch: 1, Epochs: 2,
-		Losses: &api.Losses{Adv: 0.4, Con: con, Enc: 0.04, D: 0.7}}
+	return api.JobEvent{Seq: seq, Event: progress.Event{Kind: api.EventStep, Iteration: it, Iterations: 20, Epoch: 1, Epochs: 2,
+		Losses: &api.Losses{Adv: 0.4, Con: con, Enc: 0.04, D: 0.7}}}
 }
 
 // TestTrainTraceReplays: a reconnect replays events the page has seen (duplicates are
@@ -17,11 +18,11 @@ func step(seq, it int, con float64) api.JobEvent {
 func TestTrainTraceReplays(t *testing.T) {
 	var tr trainTrace
 	evs := []api.JobEvent{
-		{Seq: 1, Kind: api.EventState, State: api.JobQueued},
-		{Seq: 2, Kind: api.EventState, State: api.JobRunning},
-		{Seq: 3, Kind: api.EventStart, Epochs: 2, Iterations: 20},
+		{Seq: 1, Event: progress.Event{Kind: api.EventState}, State: api.JobQueued},
+		{Seq: 2, Event: progress.Event{Kind: api.EventState}, State: api.JobRunning},
+		{Seq: 3, Event: progress.Event{Kind: api.EventStart, Epochs: 2, Iterations: 20}},
 		step(4, 5, 0.9), step(5, 10, 0.8),
-		{Seq: 6, Kind: api.EventEpoch, Epoch: 1, Epochs: 2, Iteration: 10, Figures: &api.EpochFigures{Epoch: 1, ValLoss: 0.5, Best: true}},
+		{Seq: 6, Event: progress.Event{Kind: api.EventEpoch, Epoch: 1, Epochs: 2, Iteration: 10, Figures: &api.EpochFigures{Epoch: 1, ValLoss: 0.5, Best: true}}},
 		step(7, 15, 0.7),
 	}
 	for _, e := range evs {
@@ -39,16 +40,16 @@ func TestTrainTraceReplays(t *testing.T) {
 	}
 	// Interrupted after epoch 1 (step 10), then resumed: the run starts at step 10.
 	for _, e := range []api.JobEvent{
-		{Seq: 8, Kind: api.EventEnd, State: api.JobInterrupted, Error: "stopped"},
-		{Seq: 9, Kind: api.EventState, State: api.JobQueued},
-		{Seq: 10, Kind: api.EventStart, Epoch: 1, Epochs: 2, Iteration: 10, Iterations: 20},
+		{Seq: 8, Event: progress.Event{Kind: api.EventEnd}, State: api.JobInterrupted, Error: "stopped"},
+		{Seq: 9, Event: progress.Event{Kind: api.EventState}, State: api.JobQueued},
+		{Seq: 10, Event: progress.Event{Kind: api.EventStart, Epoch: 1, Epochs: 2, Iteration: 10, Iterations: 20}},
 	} {
 		tr.apply(e)
 	}
 	if got := tr.curve(trainSeries[1].Value); len(got) != 2 || got[1].X != 10 || tr.Ended || tr.Progress.Epoch != 2 || len(tr.Epochs) != 1 {
 		t.Errorf("after the resume: points %v, ended %v, epoch %d", got, tr.Ended, tr.Progress.Epoch)
 	}
-	tr.apply(api.JobEvent{Seq: 11, Kind: api.EventEnd, State: api.JobSucceeded, Model: "mnist-2-ab", TestAUC: 0.8})
+	tr.apply(api.JobEvent{Seq: 11, Event: progress.Event{Kind: api.EventEnd, TestAUC: 0.8}, State: api.JobSucceeded, Model: "mnist-2-ab"})
 	if !tr.Ended || tr.Model != "mnist-2-ab" || tr.State != api.JobSucceeded {
 		t.Errorf("end: %+v", tr)
 	}
@@ -74,7 +75,7 @@ func TestTrainPageRenders(t *testing.T) {
 	p := &trainPage{avail: trainReady, limits: api.JobLimits{Datasets: []string{"mnist"}, Protocols: []string{"honest"}, ImageSizes: []int{16, 32}, MaxEpochs: 50},
 		fieldErr: map[string]string{"epochs": "epochs 500: this server trains at most 50 epochs per job"}}
 	p.trace.JobID = "ab12"
-	for _, e := range []api.JobEvent{{Seq: 1, Kind: api.EventState, State: api.JobRunning}, step(2, 1, 0.9), step(3, 2, 0.8)} {
+	for _, e := range []api.JobEvent{{Seq: 1, Event: progress.Event{Kind: api.EventState}, State: api.JobRunning}, step(2, 1, 0.9), step(3, 2, 0.8)} {
 		p.trace.apply(e)
 	}
 	html = render(t, p)

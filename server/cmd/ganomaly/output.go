@@ -69,12 +69,13 @@ func (r *reporter) event(e train.Event) {
 	case train.EventEpoch:
 		r.clearBar()
 		line := fmt.Sprintf("epoch %d/%d (step %d/%d): ", e.Epoch, e.Epochs, e.Iteration, e.Iterations)
+		f := e.Figures
 		if e.Protocol == train.Paper {
-			line += fmt.Sprintf("test AUC %.4f [%s]", e.TestAUC, e.Label)
+			line += fmt.Sprintf("test AUC %.4f [%s]", f.TestAUC, e.Label)
 		} else {
-			line += fmt.Sprintf("validation L1 %.4f, mean validation score %.4g", e.ValLoss, e.ValScore)
+			line += fmt.Sprintf("validation L1 %.4f, mean validation score %.4g", f.ValLoss, f.ValScore)
 		}
-		if e.Best {
+		if f.Best {
 			line += "  (best so far)"
 		}
 		fmt.Fprintln(r.w, line)

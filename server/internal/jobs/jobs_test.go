@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ganomaly-go/ganomaly-go/model/progress"
 	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobrequest"
@@ -91,7 +92,7 @@ func TestLogEvery(t *testing.T) {
 func TestReadEventsDropsACutLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), eventsFile)
 	for i := 1; i <= 3; i++ {
-		if err := appendLine(path, api.JobEvent{Seq: i, Kind: api.EventStep}); err != nil {
+		if err := appendLine(path, api.JobEvent{Seq: i, Event: progress.Event{Kind: api.EventStep}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,7 +103,7 @@ func TestReadEventsDropsACutLine(t *testing.T) {
 	if err != nil || len(evs) != 3 || evs[2].Seq != 3 {
 		t.Fatalf("read %d events (%v), want 3", len(evs), err)
 	}
-	appendLine(path, api.JobEvent{Seq: 4, Kind: api.EventEnd})
+	appendLine(path, api.JobEvent{Seq: 4, Event: progress.Event{Kind: api.EventEnd}})
 	if evs, _ = readEvents(path); len(evs) != 4 || evs[3].Kind != api.EventEnd {
 		t.Errorf("after appending: %d events", len(evs))
 	}
@@ -130,7 +131,7 @@ func TestOpenAfterACrash(t *testing.T) {
 		b, _ := json.Marshal(api.Job{ID: id, State: state, Request: DefaultLimits("cpu").Defaults})
 		os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
 		for i := 1; i <= events; i++ {
-			appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Kind: api.EventState})
+			appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Event: progress.Event{Kind: api.EventState}})
 		}
 	}
 	write("aaaa0001", api.JobRunning, 5)
@@ -243,7 +244,7 @@ func TestResumedStepsAreNotSentTwice(t *testing.T) {
 	b, _ := json.Marshal(api.Job{ID: "bbbb0001", State: api.JobRunning, Request: DefaultLimits("cpu").Defaults})
 	os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
 	for i := 1; i <= 7; i++ {
-		appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Kind: api.EventStep, Iteration: i, Iterations: 12})
+		appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Event: progress.Event{Kind: api.EventStep, Iteration: i, Iterations: 12}})
 	}
 	m, err := Open(Options{ModelsDir: models, Device: "cpu"})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ganomaly-go/ganomaly-go/model/progress"
 	"github.com/ganomaly-go/ganomaly-go/model/train"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api/jobevent"
@@ -174,7 +175,7 @@ func (m *Manager) Submit(req api.JobRequest) (api.Job, error) {
 func (m *Manager) enqueueLocked(j *job) {
 	j.State = api.JobQueued
 	m.queue = append(m.queue, j)
-	m.addEventLocked(j, api.JobEvent{Kind: api.EventState, State: api.JobQueued, Message: "waiting for the device"})
+	m.addEventLocked(j, api.JobEvent{Event: progress.Event{Kind: api.EventState, Message: "waiting for the device"}, State: api.JobQueued})
 	m.saveLocked(j)
 	select {
 	case m.wake <- struct{}{}:
@@ -429,7 +430,7 @@ func (m *Manager) next() (*job, context.Context) {
 	if j.Checkpoint && fileExists(train.CheckpointPath(j.dir)) {
 		msg = "resumed from the checkpoint of its last finished epoch"
 	}
-	m.addEventLocked(j, api.JobEvent{Kind: api.EventState, State: api.JobRunning, Message: msg})
+	m.addEventLocked(j, api.JobEvent{Event: progress.Event{Kind: api.EventState, Message: msg}, State: api.JobRunning})
 	m.saveLocked(j)
 	m.running = j
 	return j, ctx
@@ -493,7 +494,7 @@ func (m *Manager) endLocked(j *job, state api.JobState, msg string) {
 	} else {
 		j.Resumable = false
 	}
-	m.addEventLocked(j, api.JobEvent{Kind: api.EventEnd, State: state, Error: msg, Model: j.Model, TestAUC: j.TestAUC})
+	m.addEventLocked(j, api.JobEvent{Event: progress.Event{Kind: api.EventEnd, TestAUC: j.TestAUC}, State: state, Error: msg, Model: j.Model})
 	m.saveLocked(j)
 	if state != api.JobInterrupted {
 		m.pruneLocked()

@@ -1,6 +1,15 @@
 package model
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrNonFinite is wrapped by the error of an image whose anomaly score is NaN or
+// infinite: the model's outputs overflowed. Such a score is an error, never a
+// verdict (a NaN compares below every threshold and would read "normal").
+var ErrNonFinite = errors.New("the model gives a non-finite score")
 
 // Detector scores images on their own: a generator in inference mode plus the
 // calibration and provenance stored with its weights.
@@ -43,20 +52,29 @@ func (d *Detector) Config() Config { return d.File.Config }
 // Generator gives access to the stages of the forward pass (for teaching views).
 func (d *Detector) Generator() *Generator { return d.gen }
 
-// Result calibrates the raw score of one image's latent pair.
-func (d *Detector) Result(z, zhat []float32) Result {
+// Result calibrates the raw score of one image's latent pair; a non-finite score is
+// an error wrapping [ErrNonFinite].
+func (d *Detector) Result(z, zhat []float32) (Result, error) {
 	c := d.File.Calibration
 	raw := AnomalyScore(z, zhat, c.Score)
-	return Result{Raw: raw, Score: c.Normalize(raw), Anomalous: c.Anomalous(raw), Calibrated: c.Calibrated()}
+	if math.IsNaN(raw) || math.IsInf(raw, 0) {
+		return Result{}, fmt.Errorf("%w (%v): its outputs overflow on this image, so it cannot judge it", ErrNonFinite, raw)
+	}
+	return Result{Raw: raw, Score: c.Normalize(raw), Anomalous: c.Anomalous(raw), Calibrated: c.Calibrated()}, nil
 }
 
-// Score runs n images (NCHW in [−1, 1]) and appends one Result per image to dst.
+// Score runs n images (NCHW in [−1, 1]) and appends one Result per image to dst; an
+// image with a non-finite score fails the call, naming it (see [ErrNonFinite]).
 // Like Generator.Forward it is not safe for concurrent use.
-func (d *Detector) Score(dst []Result, x []float32, n int) []Result {
+func (d *Detector) Score(dst []Result, x []float32, n int) ([]Result, error) {
 	z, _, zhat := d.gen.Forward(x, n)
 	nz := d.File.Config.Latent
 	for i := range n {
-		dst = append(dst, d.Result(z[i*nz:(i+1)*nz], zhat[i*nz:(i+1)*nz]))
+		r, err := d.Result(z[i*nz:(i+1)*nz], zhat[i*nz:(i+1)*nz])
+		if err != nil {
+			return dst, fmt.Errorf("image %d of %d: %w", i+1, n, err)
+		}
+		dst = append(dst, r)
 	}
-	return dst
+	return dst, nil
 }

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -67,9 +69,16 @@ func TestDetectorScoresOneImageAsInBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := randomImages(f.Config, 3, 1)
-	batch := d.Score(nil, x, 3)
+	batch, err := d.Score(nil, x, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 3 {
-		one := d.Score(nil, x[i*f.Config.InputLen():], 1)[0]
+		ones, err := d.Score(nil, x[i*f.Config.InputLen():], 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one := ones[0]
 		if math.Abs(one.Raw-batch[i].Raw) > 1e-6 || one.Anomalous != batch[i].Anomalous {
 			t.Errorf("image %d: alone %+v, in batch %+v", i, one, batch[i])
 		}
@@ -116,5 +125,34 @@ func TestUncalibrated(t *testing.T) {
 	forged.Threshold = 0.3
 	if forged.Validate() == nil {
 		t.Error("an uncalibrated calibration with a threshold was accepted")
+	}
+}
+
+// TestOverflowIsAnErrorNotAVerdict: finite weights large enough to overflow give a
+// non-finite score, which must fail the image rather than read "normal" (a NaN is
+// below every threshold).
+func TestOverflowIsAnErrorNotAVerdict(t *testing.T) {
+	f := testWeightsFile(t)
+	for name, v := range f.Tensors {
+		if strings.HasSuffix(name, "weight") && !strings.Contains(name, "running") {
+			for i := range v {
+				v[i] *= 3e37 // finite, as ReadWeights demands; the products are not
+			}
+		}
+	}
+	d, err := NewDetector(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(f.Config, 2, 1)
+	res, err := d.Score(nil, x, 2)
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "image 1 of 2") {
+		t.Fatalf("results %+v, error %v: want ErrNonFinite naming the image", res, err)
+	}
+	if _, err := d.Result([]float32{float32(math.Inf(1))}, []float32{0}); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("an infinite latent gave %v", err)
+	}
+	if r, err := d.Result([]float32{1, 2}, []float32{1, 2}); err != nil || r.Raw != 0 {
+		t.Errorf("equal codes: %+v, %v", r, err)
 	}
 }

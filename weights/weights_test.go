@@ -66,7 +66,10 @@ func TestDefaultDetects(t *testing.T) {
 		t.Fatal(err)
 	}
 	test := split.Test
-	results := d.Score(nil, test.Images, test.N)
+	results, err := d.Score(nil, test.Images, test.N)
+	if err != nil {
+		t.Fatal(err)
+	}
 	scores := make([]float64, len(results))
 	var tp, fp, pos, neg int
 	for i, r := range results {

@@ -154,7 +154,11 @@ func TestTrainShortMNIST(t *testing.T) {
 	const checked = 256
 	for i := range checked {
 		j := i * split.Test.N / checked // normals and anomalies alike
-		r := det.Score(nil, split.Test.Image(j), 1)[0]
+		rs, err := det.Score(nil, split.Test.Image(j), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rs[0]
 		worst = math.Max(worst, math.Abs(r.Raw-res.Scores[j])/math.Max(res.Scores[j], 1e-12))
 	}
 	t.Logf("pure-Go scores of %d test images vs the trainer's: max relative difference %.3g", checked, worst)

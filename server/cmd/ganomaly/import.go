@@ -337,12 +337,18 @@ func scoreImages(ctx context.Context, w *model.WeightsFile, images []float32, n 
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
+	var scoreErr error
+	var errOnce sync.Once
 	for _, det := range dets {
 		wg.Go(func() {
 			var res []model.Result
 			for b := range next {
 				lo, hi := b*scoreBatch, min(n, (b+1)*scoreBatch)
-				res = det.Score(res[:0], images[lo*l:hi*l], hi-lo)
+				var err error
+				if res, err = det.Score(res[:0], images[lo*l:hi*l], hi-lo); err != nil {
+					errOnce.Do(func() { scoreErr = fmt.Errorf("calibration image batch from %d: %w", lo+1, err) })
+					continue // keep draining next so that the sender is not left waiting
+				}
 				for i, r := range res {
 					scores[lo+i] = r.Raw
 				}
@@ -358,6 +364,9 @@ func scoreImages(ctx context.Context, w *model.WeightsFile, images []float32, n 
 	}
 	close(next)
 	wg.Wait()
+	if err == nil {
+		err = scoreErr
+	}
 	return scores, err
 }
 

@@ -77,7 +77,11 @@ func TestImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, want := pytorchScores(t)
-	for i, r := range det.Score(nil, x, len(want)) {
+	got, err := det.Score(nil, x, len(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range got {
 		if d := math.Abs(r.Raw - want[i]); d > 1e-5*max(1, want[i]) || r.Calibrated || r.Anomalous {
 			t.Errorf("image %d: raw %v (calibrated %v), PyTorch's z and ẑ give %v", i, r.Raw, r.Calibrated, want[i])
 		}
@@ -170,7 +174,11 @@ func TestImportCalibrateDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		scores = append(scores, det.Score(nil, x, 1)[0].Raw)
+		rs, err := det.Score(nil, x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores = append(scores, rs[0].Raw)
 	}
 	want, err := model.CalibrateFromNormals(scores, model.ScoreMSE, 0.95)
 	if err != nil {

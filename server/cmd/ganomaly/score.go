@@ -103,7 +103,9 @@ func scoreFiles(stdout, stderr io.Writer, det *model.Detector, name string, file
 		line := scoreLine{File: path}
 		x, err := readImage(path, cfg)
 		if err == nil {
-			results = det.Score(results[:0], x, 1)
+			results, err = det.Score(results[:0], x, 1)
+		}
+		if err == nil {
 			r := results[0]
 			line.Raw, line.Anomalous, line.Calibrated = r.Raw, r.Anomalous, r.Calibrated
 			switch {

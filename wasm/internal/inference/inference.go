@@ -57,9 +57,13 @@ func (s *Session) Score(file []byte) (*Outcome, error) {
 	}
 	x := imageio.Tensor(nil, img, cfg.ImageSize, cfg.Channels)
 	z, xhat, zhat := s.det.Generator().Forward(x, 1)
+	res, err := s.det.Result(z, zhat)
+	if err != nil {
+		return nil, err
+	}
 	o := &Outcome{
 		ScopeNote: scopeNote(img, cfg, s.det.File.Provenance.Dataset),
-		Result:    s.det.Result(z, zhat),
+		Result:    res,
 		// Forward's slices are the generator's buffers: copy what outlives the call.
 		Z:    append([]float32(nil), z...),
 		ZHat: append([]float32(nil), zhat...),

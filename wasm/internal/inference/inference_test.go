@@ -60,7 +60,11 @@ func TestScore(t *testing.T) {
 		// The same numbers as the model's own path, from scratch.
 		d, _ := model.LoadDetector(weights)
 		x, _ := imageio.Load(file, cfg.ImageSize, cfg.Channels)
-		want := d.Score(nil, x, 1)[0]
+		wants, err := d.Score(nil, x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := wants[0]
 		if o.Result != want {
 			t.Errorf("%+v: result %+v, want %+v", cfg, o.Result, want)
 		}

@@ -218,8 +218,11 @@ func nativeScores(t *testing.T, files []upload) map[string]*model.Result {
 			out[f.Name] = nil // the browser must show an error card
 			continue
 		}
-		r := d.Score(nil, x, 1)[0]
-		out[f.Name] = &r
+		rs, err := d.Score(nil, x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = &rs[0]
 	}
 	return out
 }

@@ -66,7 +66,11 @@ func TestModelPickerAndUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := d.Score(nil, x, 1)[0]
+	wants, err := d.Score(nil, x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wants[0]
 	checkCards(t, evaluate[[]card](t, ctx, readCards), map[string]*model.Result{"digit.png": &want})
 	if c := evaluate[[]card](t, ctx, readCards); len(c) == 1 && !strings.HasPrefix(c[0].Model, "tiny@") {
 		t.Errorf("card scored by %q, want tiny", c[0].Model)

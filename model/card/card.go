@@ -81,10 +81,14 @@ type Training struct {
 	ValidationFraction float64 `json:"validation_fraction"`
 	MaxTrain           int     `json:"max_train,omitempty"`
 	MaxTest            int     `json:"max_test,omitempty"`
-	TrainImages        int     `json:"train_images"`
-	ValidationImages   int     `json:"validation_images"`
-	TestImages         int     `json:"test_images"`
-	Selection          string  `json:"selection"`
+	// WatchFraction is the share of the anomalies taken from the test split to watch
+	// training by: the test split is rebuilt with it.
+	WatchFraction    float64 `json:"watch_fraction,omitempty"`
+	WatchedAnomalies int     `json:"watched_anomalies,omitempty"`
+	TrainImages      int     `json:"train_images"`
+	ValidationImages int     `json:"validation_images"`
+	TestImages       int     `json:"test_images"`
+	Selection        string  `json:"selection"`
 }
 
 // ROCPoint is one point of the ROC curve. Threshold is null for the first point
@@ -231,11 +235,22 @@ const (
 // SetTestFigures fills the ROC curve and the histograms from the test scores and
 // labels (true = anomalous); threshold is the decision threshold on the same scale.
 func (c *Card) SetTestFigures(scores []float64, labels []bool, threshold float64) error {
-	roc, err := metrics.ROC(scores, labels)
+	h, roc, err := Separate(scores, labels, threshold, Bins, ROCPoints)
 	if err != nil {
 		return err
 	}
-	c.ROC = thinROC(roc, ROCPoints)
+	c.Histograms, c.ROC = h, roc
+	return nil
+}
+
+// Separate describes how the scores of normal and anomalous images (labels true)
+// separate: their histograms over bins bins of the scores' whole range, with the
+// threshold, and the ROC curve thinned to about rocPoints points.
+func Separate(scores []float64, labels []bool, threshold float64, bins, rocPoints int) (Histograms, []ROCPoint, error) {
+	roc, err := metrics.ROC(scores, labels)
+	if err != nil {
+		return Histograms{}, nil, err
+	}
 	var normal, anomalous []float64
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, s := range scores {
@@ -247,14 +262,14 @@ func (c *Card) SetTestFigures(scores []float64, labels []bool, threshold float64
 		lo, hi = math.Min(lo, s), math.Max(hi, s)
 	}
 	if math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi) {
-		return fmt.Errorf("test scores span [%v, %v]: no histogram possible", lo, hi)
+		return Histograms{}, nil, fmt.Errorf("scores span [%v, %v]: no histogram possible", lo, hi)
 	}
-	c.Histograms = Histograms{
-		Normal:    metrics.NewHistogram(normal, lo, hi, Bins),
-		Anomalous: metrics.NewHistogram(anomalous, lo, hi, Bins),
+	h := Histograms{
+		Normal:    metrics.NewHistogram(normal, lo, hi, bins),
+		Anomalous: metrics.NewHistogram(anomalous, lo, hi, bins),
 		Threshold: threshold,
 	}
-	return nil
+	return h, thinROC(roc, rocPoints), nil
 }
 
 // thinROC keeps the first and last points and every point at least 2/maxPoints away

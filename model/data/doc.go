@@ -32,7 +32,8 @@
 // for a given seed do not.
 //
 // A folder's train/0.normal are the train normals, its test/0.normal and test/1.abnormal
-// the test set.
+// the test set. The test folders may be left out: a folder of normal images alone
+// trains and calibrates a model on them (model/train), which then has no test figures.
 //
 // Then, unlike the official code, a validation split of normals is taken from the train
 // normals (Options.ValidationFraction, 10 % by default): the honest protocol selects the

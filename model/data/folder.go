@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -50,11 +51,18 @@ func loadFolder(o Options) (*Split, error) {
 	var byClass [3][]int
 	var warnings []string
 	for c, dir := range classDirs {
+		if c > 0 {
+			// The test folders are optional: without known anomalies a model is still
+			// trained and calibrated on normals, only not tested (model/train).
+			if _, err := fs.Stat(fsys, dir); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+		}
 		rels, ignored, err := listImages(fsys, root, dir)
 		if err != nil {
 			return nil, err
 		}
-		if len(rels) == 0 {
+		if len(rels) == 0 && c == 0 {
 			return nil, fmt.Errorf("data: %s holds no PNG, JPEG, GIF or WebP image; a folder data set needs %s",
 				where(dir), layoutHint(root))
 		}
@@ -98,12 +106,15 @@ func loadFolder(o Options) (*Split, error) {
 		return s
 	}
 	split := &Split{
-		Train:        build(p.train, nil),
-		Validation:   build(p.validation, nil),
-		Test:         build(p.testNormal, p.testAnomalous),
-		Dataset:      Folder,
-		AnomalyClass: path.Base(testAbnormalDir),
-		Dir:          root,
+		Train:      build(p.train, nil),
+		Validation: build(p.validation, nil),
+		Test:       build(p.testNormal, p.testAnomalous),
+		Watch:      watchSet(p.watch, build),
+		Dataset:    Folder,
+		Dir:        root,
+	}
+	if split.Test.N > 0 && len(p.testAnomalous) > 0 {
+		split.AnomalyClass = path.Base(testAbnormalDir)
 	}
 	for c, dir := range classDirs {
 		if len(broken[c]) == 0 {

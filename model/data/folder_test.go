@@ -111,19 +111,27 @@ func TestLoadFolderErrors(t *testing.T) {
 		_, err := Load(Options{Dataset: Folder, Dir: root, Size: 8})
 		return err
 	}
-	// An empty class folder.
+	// The test folders are optional: an empty or missing one means no known anomalies
+	// (or no test normals), which model/train handles; train/0.normal is required.
 	root := makeFolder(t, 3, 2, 0)
 	if err := os.MkdirAll(filepath.Join(root, "test/1.abnormal"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(root, "test/1.abnormal/readme.md"), []byte("x"))
-	if err := load(root); err == nil || !strings.Contains(err.Error(), "1.abnormal holds no PNG, JPEG, GIF or WebP image") {
-		t.Errorf("empty folder: %v", err)
+	s, err := Load(Options{Dataset: Folder, Dir: root, Size: 16})
+	if err != nil {
+		t.Fatalf("no anomalies: %v", err)
 	}
-	// A missing class folder.
-	root = makeFolder(t, 3, 0, 2)
+	if n, a := s.Test.Count(); n != 2 || a != 0 || s.AnomalyClass != "" || s.Train.N+s.Validation.N != 3 {
+		t.Errorf("no anomalies: test %d normal, %d anomalous, class %q", n, a, s.AnomalyClass)
+	}
+	only := makeFolder(t, 12, 0, 0)
+	if s, err := Load(Options{Dataset: Folder, Dir: only, Size: 16}); err != nil || s.Test.N != 0 || s.Train.N+s.Validation.N != 12 {
+		t.Errorf("normal images alone: %v", err)
+	}
+	root = makeFolder(t, 0, 2, 2)
 	if err := load(root); err == nil || !strings.Contains(err.Error(), "0.normal not found") || !strings.Contains(err.Error(), "train/0.normal, test/0.normal and test/1.abnormal") {
-		t.Errorf("missing folder: %v", err)
+		t.Errorf("missing train folder: %v", err)
 	}
 	// Not a folder at all.
 	if err := load(filepath.Join(root, "nope")); err == nil || !strings.Contains(err.Error(), "is not a folder") {

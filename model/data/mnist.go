@@ -213,6 +213,7 @@ func splitIdx(f idxData, o Options, dir string) (*Split, error) {
 		Train:        build(p.train, nil),
 		Validation:   build(p.validation, nil),
 		Test:         build(p.testNormal, p.testAnomalous),
+		Watch:        watchSet(p.watch, build),
 		Dataset:      o.Dataset,
 		AnomalyClass: ClassName(o.Dataset, o.AnomalyClass),
 		Dir:          dir,

@@ -81,6 +81,13 @@ type Options struct {
 	// them) and MaxTest the test set, which keeps the share of anomalies and at least
 	// one image of each label. 0 means all.
 	MaxTrain, MaxTest int
+	// WatchFraction is the share of the known anomalies moved out of the test split
+	// into Split.Watch: labelled images to watch training by (how the validation
+	// scores of normal images and of these anomalies separate, epoch by epoch). They
+	// never select or calibrate the model, and the test set stays untouched until the
+	// end. 0 (the default) keeps every anomaly for the test; it must be below 1, and
+	// it takes none from fewer than 5 anomalies, and at most MaxWatch.
+	WatchFraction float64 `json:",omitempty"`
 	// Pack, when set, is the data of an idx data set as a pack (see [WritePack]), read
 	// instead of the files: how the browser trains on MNIST. It is not saved with the
 	// options.
@@ -138,6 +145,9 @@ func (o Options) Validate() error {
 	}
 	if math.IsNaN(o.ValidationFraction) || o.ValidationFraction >= 1 {
 		errs = append(errs, bad("validation_fraction", "validation fraction %v: use a value below 1 (0 for %v, negative for none)", o.ValidationFraction, DefaultValidationFraction))
+	}
+	if !(o.WatchFraction >= 0 && o.WatchFraction < 1) {
+		errs = append(errs, bad("watch_fraction", "watch fraction %v: use a share of the anomalies in [0, 1) (0 keeps them all for the test)", o.WatchFraction))
 	}
 	if o.MaxTrain < 0 {
 		errs = append(errs, bad("max_train", "MaxTrain %d is negative: use 0 for all", o.MaxTrain))

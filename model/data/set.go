@@ -61,6 +61,9 @@ type Split struct {
 	// train normals (empty when the options ask for none); Test holds normal images
 	// first, then the anomalous ones.
 	Train, Validation, Test *Set
+	// Watch holds anomalies taken from the test set to watch training by
+	// (Options.WatchFraction); nil when none were asked for.
+	Watch *Set
 	// Dataset is Options.Dataset; AnomalyClass names the anomalous class ("0" to "9"
 	// for MNIST, "T-shirt/top" and so on for Fashion-MNIST, "1.abnormal" for a folder).
 	Dataset, AnomalyClass string

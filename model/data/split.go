@@ -18,6 +18,8 @@ type plan struct {
 	train, validation []int
 	// testNormal come first in the test set, then testAnomalous.
 	testNormal, testAnomalous []int
+	// watch are anomalies taken from the test set to watch training by.
+	watch []int
 }
 
 // poolNormals is the official seeded protocol for the idx data sets: the normals of both
@@ -44,9 +46,31 @@ func finish(trainNormals, testNormal, testAnomalous []int, o Options, rng *rand.
 		train:      trainNormals[:nTrain:nTrain],
 		validation: trainNormals[nTrain:],
 	}
+	// Drawn only when asked for, so that the splits without it stay as they were.
+	if n := min(MaxWatch, int(float64(len(testAnomalous))*o.WatchFraction)); n > 0 && len(testAnomalous) >= minWatchFrom {
+		picked := rng.Perm(len(testAnomalous))[:n]
+		slices.Sort(picked)
+		keep := make([]int, 0, len(testAnomalous)-n)
+		for i, idx := range testAnomalous {
+			if _, ok := slices.BinarySearch(picked, i); ok {
+				p.watch = append(p.watch, idx)
+			} else {
+				keep = append(keep, idx)
+			}
+		}
+		testAnomalous = keep
+	}
 	p.testNormal, p.testAnomalous = limitTest(testNormal, testAnomalous, o.MaxTest, rng)
 	return p
 }
+
+// MaxWatch caps the anomalies set aside to watch training by: enough for a live
+// histogram; more would only slow every epoch, which scores them all.
+const MaxWatch = 500
+
+// minWatchFrom is the fewest known anomalies some are taken from to watch training by:
+// below it, the test needs them all.
+const minWatchFrom = 5
 
 // validationCount is floor(n·frac), but at least 1 when frac > 0 and n >= 2, and never
 // all n.
@@ -87,4 +111,12 @@ func sample(s []int, k int, rng *rand.Rand) []int {
 		out[i] = s[p]
 	}
 	return out
+}
+
+// watchSet builds the anomalies to watch training by, or nil when there are none.
+func watchSet(watch []int, build func(normal, anomalous []int) *Set) *Set {
+	if len(watch) == 0 {
+		return nil
+	}
+	return build(nil, watch)
 }

@@ -80,3 +80,38 @@ func TestFinishLimitsAndSplits(t *testing.T) {
 		t.Error("an image is both in train and validation")
 	}
 }
+
+// TestWatchAnomalies: a share of the anomalies moves from the test set to the watch
+// set, disjoint from it; without the option the split is what it always was.
+func TestWatchAnomalies(t *testing.T) {
+	base := Options{ValidationFraction: 0.1}
+	before := finish(seq(0, 200), seq(200, 50), seq(250, 40), base, newRand(7))
+	if before.watch != nil {
+		t.Fatalf("watch %v without WatchFraction", before.watch)
+	}
+	w := base
+	w.WatchFraction = 0.25
+	p := finish(seq(0, 200), seq(200, 50), seq(250, 40), w, newRand(7))
+	if len(p.watch) != 10 || len(p.testAnomalous) != 30 || !slices.Equal(p.train, before.train) || !slices.Equal(p.testNormal, before.testNormal) {
+		t.Errorf("watch %d, test anomalies %d; train and test normals must not change", len(p.watch), len(p.testAnomalous))
+	}
+	all := slices.Sorted(slices.Values(slices.Concat(p.watch, p.testAnomalous)))
+	if !slices.Equal(all, seq(250, 40)) {
+		t.Errorf("watch and test anomalies overlap or lose images: %v", all)
+	}
+	if few := finish(seq(0, 200), seq(200, 50), seq(250, 4), w, newRand(7)); few.watch != nil || len(few.testAnomalous) != 4 {
+		t.Errorf("took %d of 4 anomalies to watch: the test needs them", len(few.watch))
+	}
+	if err := (Options{Dataset: MNIST, WatchFraction: 1}).Validate(); err == nil {
+		t.Error("watch fraction 1 accepted")
+	}
+	// On MNIST: the watch set holds only the anomaly class, none of the test's.
+	s, err := Load(Options{Dataset: MNIST, AnomalyClass: 3, Seed: 2, MaxTrain: 300, MaxTest: 400, WatchFraction: 0.1, Size: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Watch == nil || s.Watch.N != MaxWatch || slices.Contains(s.Watch.Labels, false) || slices.ContainsFunc(s.Watch.Names, func(n string) bool { return slices.Contains(s.Test.Names, n) }) {
+		t.Errorf("MNIST watch set: %v", s.Watch)
+	}
+	t.Logf("MNIST, digit 3: %d anomalies watched, test %d images", s.Watch.N, s.Test.N)
+}

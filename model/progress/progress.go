@@ -3,6 +3,7 @@ package progress
 import (
 	"time"
 
+	"github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
 )
 
@@ -59,6 +60,19 @@ type EpochFigures struct {
 	// Samples are a few fixed validation images and this epoch's reconstructions of
 	// them (eval-mode batch norm).
 	Samples []Sample `json:"samples,omitempty"`
+	// Watch shows how this epoch's scores of the validation normals and of the
+	// anomalies set aside to watch training by (model/data's WatchFraction) separate;
+	// nil without such anomalies. It never selects or calibrates the model.
+	Watch *Separation `json:"watch,omitempty"`
+}
+
+// Separation is how the raw anomaly scores of normal images and of known anomalies
+// separate: the ROC AUC, the two histograms (with the threshold that the validation
+// normals would give now) and the ROC curve, thinned.
+type Separation struct {
+	AUC        float64         `json:"auc"`
+	Histograms card.Histograms `json:"histograms"`
+	ROC        []card.ROCPoint `json:"roc"`
 }
 
 // Sample is an image and its reconstruction x̂ = G(x), as PNG files (base64 in JSON).

@@ -51,6 +51,7 @@ func NewModelCard(res *Result, weightsName string) (*ModelCard, error) {
 			BatchSize: o.BatchSize, LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2,
 			WAdv: o.WAdv, WCon: o.WCon, WEnc: o.WEnc, Seed: o.Seed, DataSeed: o.Data.Seed,
 			ValidationFraction: math.Max(0, o.Data.ValidationFraction), MaxTrain: o.Data.MaxTrain, MaxTest: o.Data.MaxTest,
+			WatchFraction: o.Data.WatchFraction, WatchedAnomalies: res.WatchImages,
 			TrainImages: res.TrainImages, ValidationImages: res.ValidationImages, TestImages: res.TestImages,
 		},
 	}
@@ -70,6 +71,12 @@ func NewModelCard(res *Result, weightsName string) (*ModelCard, error) {
 		c.ScoreScale = card.ScaleRaw
 		c.Training.Selection = "epoch with the lowest mean validation reconstruction error |x̂ − x| (validation normals, eval-mode batch norm)"
 		c.Summary = fmt.Sprintf("Trained on normal images only; selected and calibrated on held-out normal images, the test set touched once: test AUC %.3f, F1 %.3f at the calibrated threshold.", res.Test.AUC, res.Test.F1AtThreshold)
+	}
+	if !res.Tested {
+		c.Title = fmt.Sprintf("GANomaly on %s, normal images only", c.Dataset)
+		c.Summary = fmt.Sprintf("Trained, selected and calibrated on normal images alone (%d validation normals set the threshold, which flags about %.0f%% of normal images). No known anomalies were given, so it has no test figures: try it on images you know.",
+			res.ValidationImages, 100*(1-o.CalibrationQuantile))
+		return c, nil
 	}
 	if err := c.SetTestFigures(res.Scores, res.Labels, threshold); err != nil {
 		return nil, err

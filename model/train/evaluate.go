@@ -97,7 +97,7 @@ func TestSplitOf(f *model.WeightsFile, training *CardTraining, dir string) (data
 	o := data.Options{Dataset: p.Dataset, Dir: dir, Seed: p.Seed}
 	if training != nil {
 		// The validation fraction and MaxTrain do not change the test split.
-		o.Seed, o.MaxTest = training.DataSeed, training.MaxTest
+		o.Seed, o.MaxTest, o.WatchFraction = training.DataSeed, training.MaxTest, training.WatchFraction
 	}
 	switch {
 	case strings.HasPrefix(p.Dataset, data.Folder+":"):

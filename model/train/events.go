@@ -23,6 +23,7 @@ type (
 	Event        = progress.Event
 	EpochFigures = progress.EpochFigures
 	Sample       = progress.Sample
+	Separation   = progress.Separation
 )
 
 // Result is what a run produces.
@@ -38,6 +39,10 @@ type Result struct {
 	// as it scores one image at a time (eval-mode batch norm, the calibration stored
 	// in Weights); nil in the honest protocol, where Test already is that.
 	Exported *metrics.Report
+	// Tested is false for a run without known anomalies (a folder of normal images
+	// alone): Test, Scores and Latents are then empty, and the model is calibrated on
+	// validation normals only.
+	Tested bool
 	// BestEpoch is the kept epoch, from 1; Epochs the number of epochs finished.
 	BestEpoch, Epochs int
 	Protocol          string
@@ -53,8 +58,9 @@ type Result struct {
 	Latents []float32
 	// History holds the "epoch" events.
 	History []Event
-	// Counts of the split's images.
-	TrainImages, ValidationImages, TestImages int
+	// Counts of the split's images; WatchImages are the anomalies set aside from the
+	// test to watch training by.
+	TrainImages, ValidationImages, TestImages, WatchImages int
 	// Iterations is the number of training steps taken in all.
 	Iterations int
 	// Options are the options the run used (after defaults).

@@ -7,10 +7,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
 	"github.com/ganomaly-go/ganomaly-go/model/imageio"
 	"github.com/ganomaly-go/ganomaly-go/model/learn"
@@ -86,10 +88,29 @@ func checkSplit(s *data.Split, o Options) error {
 	if o.Protocol == Honest && (s.Validation == nil || s.Validation.N < 2) {
 		return fmt.Errorf("the honest protocol needs at least 2 validation images, the split has %d: raise the validation fraction or allow more training images", setLen(s.Validation))
 	}
-	if normal, anomalous := s.Test.Count(); normal == 0 || anomalous == 0 {
-		return fmt.Errorf("the test split has %d normal and %d anomalous images: evaluation needs both", normal, anomalous)
+	switch normal, anomalous := s.Test.Count(); {
+	case anomalous == 0 && o.Protocol == Paper:
+		return fmt.Errorf("the paper protocol selects the model by its test AUC, so it needs known anomalies in the test split; the split has none: use the honest protocol, which trains and calibrates on normal images alone")
+	case anomalous == 0:
+		// Normal images alone: trained, selected and calibrated on them, not tested.
+	case normal == 0:
+		return fmt.Errorf("the test split has %d anomalous images and no normal ones: evaluation needs both", anomalous)
 	}
 	return nil
+}
+
+// tested reports whether the split can be tested: it has known anomalies.
+func tested(s *data.Split) bool {
+	_, anomalous := s.Test.Count()
+	return anomalous > 0
+}
+
+// watchNote says how many anomalies were set aside to watch training by.
+func watchNote(w *data.Set) string {
+	if w == nil {
+		return ""
+	}
+	return fmt.Sprintf("; %d known anomalies set aside from the test to watch training by (never to select or calibrate)", w.N)
 }
 
 // warningsNote is what loading the data warned of, for the start event's message.
@@ -141,7 +162,7 @@ func (r *runner) run() (*Result, error) {
 	r.emit(Event{Kind: EventStart, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
 		Message: fmt.Sprintf("%s, anomaly %s: %d train, %d validation, %d test images (%d normal, %d anomalous); %d steps of %d per epoch on %s",
 			r.split.Dataset, r.split.AnomalyClass, train.N, setLen(r.split.Validation), r.split.Test.N, testNormal, testAnomalous,
-			perEpoch, o.BatchSize, r.eng.Describe()) + warningsNote(r.split.Warnings)})
+			perEpoch, o.BatchSize, r.eng.Describe()) + watchNote(r.split.Watch) + warningsNote(r.split.Warnings)})
 
 	sessionStart, sessionSteps := time.Now(), 0
 	windowStart, windowImages := sessionStart, 0
@@ -257,6 +278,41 @@ func (r *runner) score(set *data.Set, train, keepZ bool) (out scored, err error)
 	return out, nil
 }
 
+// Bins and points of the separation an epoch event carries: a live chart's worth.
+const (
+	watchBins      = 30
+	watchROCPoints = 64
+)
+
+// watch scores the anomalies set aside to watch training by and says how they and the
+// validation normals (their scores given) separate now, with the threshold the
+// calibration would set on these normals. It informs whoever watches; it never
+// selects or calibrates.
+func (r *runner) watch(normalScores []float64) (*Separation, error) {
+	a, err := r.score(r.split.Watch, false, false)
+	if err != nil {
+		return nil, err
+	}
+	scores := slices.Concat(normalScores, a.scores)
+	labels := make([]bool, len(scores))
+	for i := len(normalScores); i < len(labels); i++ {
+		labels[i] = true
+	}
+	auc, err := metrics.AUC(scores, labels)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := model.CalibrateFromNormals(normalScores, r.opts.Score, r.opts.CalibrationQuantile)
+	if err != nil {
+		return nil, err
+	}
+	h, roc, err := card.Separate(scores, labels, cal.Threshold, watchBins, watchROCPoints)
+	if err != nil {
+		return nil, err
+	}
+	return &Separation{AUC: auc, Histograms: h, ROC: roc}, nil
+}
+
 // restore loads the checkpoint in Options.CheckpointDir into the trainer.
 func (r *runner) restore() error {
 	var c *checkpoint
@@ -309,6 +365,11 @@ func (r *runner) endEpoch(epoch, total int) error {
 		better = r.st.BestEpoch == 0 || fig.ValLoss < r.st.BestMetric
 		if better {
 			r.st.BestMetric = fig.ValLoss
+		}
+		if r.split.Watch != nil {
+			if fig.Watch, err = r.watch(s.scores); err != nil {
+				return fmt.Errorf("epoch %d, watched anomalies: %w", epoch, err)
+			}
 		}
 	case Paper:
 		s, err := r.score(r.split.Test, true, false)
@@ -398,7 +459,7 @@ func (r *runner) finish(total int) (*Result, error) {
 		BestEpoch: r.st.BestEpoch, Epochs: r.st.Epoch, Protocol: o.Protocol, Label: labelOf(o.Protocol),
 		Labels: split.Test.Labels, History: r.st.History, Iterations: r.st.Iteration,
 		TrainImages: split.Train.N, ValidationImages: setLen(split.Validation), TestImages: split.Test.N,
-		Options: o, Warnings: split.Warnings,
+		Options: o, Warnings: split.Warnings, Tested: tested(split), WatchImages: setLen(split.Watch),
 	}
 	var cal model.Calibration
 	switch o.Protocol {
@@ -411,6 +472,9 @@ func (r *runner) finish(total int) (*Result, error) {
 			return nil, err
 		}
 		cal.Method = fmt.Sprintf("honest protocol: %d validation normals held out from training (eval-mode batch norm); min and max map to 0 and 1, threshold at their %g quantile", len(v.scores), o.CalibrationQuantile)
+		if !res.Tested {
+			break
+		}
 		s, err := r.score(split.Test, false, true)
 		if err != nil {
 			return nil, err
@@ -452,9 +516,14 @@ func (r *runner) finish(total int) (*Result, error) {
 		Provenance:  provenance(o, split, res),
 		Tensors:     r.bestG,
 	}
+	msg := fmt.Sprintf("kept epoch %d of %d; test AUC %.4f, AP %.4f, best F1 %.4f, EER %.4f",
+		res.BestEpoch, res.Epochs, res.Test.AUC, res.Test.AP, res.Test.BestF1, res.Test.EER)
+	if !res.Tested {
+		msg = fmt.Sprintf("kept epoch %d of %d; no known anomalies, so no test and no AUC: calibrated on %d validation normals, the threshold flags about %.0f%% of normal images",
+			res.BestEpoch, res.Epochs, res.ValidationImages, 100*(1-o.CalibrationQuantile))
+	}
 	r.emit(Event{Kind: EventDone, Epoch: r.st.Epoch, Epochs: o.Epochs, Iteration: r.st.Iteration, Iterations: total,
-		TestAUC: res.Test.AUC, Message: fmt.Sprintf("kept epoch %d of %d; test AUC %.4f, AP %.4f, best F1 %.4f, EER %.4f",
-			res.BestEpoch, res.Epochs, res.Test.AUC, res.Test.AP, res.Test.BestF1, res.Test.EER)})
+		TestAUC: res.Test.AUC, Message: msg})
 	return res, nil
 }
 

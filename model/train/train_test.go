@@ -3,16 +3,19 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/data"
+	"github.com/ganomaly-go/ganomaly-go/model/imageio"
 )
 
 func TestValidateRefusesAbsurdOptions(t *testing.T) {
@@ -282,5 +285,97 @@ func TestTestSplitOf(t *testing.T) {
 	}
 	if o, err := TestSplitOf(&model.WeightsFile{Provenance: model.Provenance{Dataset: "folder:screws"}}, nil, "/data/screws"); err != nil || o.Dataset != data.Folder || o.Dir != "/data/screws" {
 		t.Errorf("folder: %+v %v", o, err)
+	}
+}
+
+// TestTrainOnNormalsAlone trains on a folder of normal images with no known anomalies
+// (what a user with only good parts has): the model is selected and calibrated on
+// validation normals, has no test figures, and says so; the paper protocol, which
+// selects on the test AUC, refuses such a folder.
+func TestTrainOnNormalsAlone(t *testing.T) {
+	digits, err := data.Load(data.Options{Dataset: data.MNIST, AnomalyClass: 2, Seed: 1, MaxTrain: 200, MaxTest: 2, Size: 16, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := fstest.MapFS{}
+	for i := range digits.Train.N {
+		b, err := imageio.EncodePNG(imageio.Image(digits.Train.Image(i), 16, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[fmt.Sprintf("train/0.normal/%03d.png", i)] = &fstest.MapFile{Data: b}
+	}
+	o := tiny()
+	o.Data = data.Options{Dataset: data.Folder, Files: files, Seed: 1}
+	o.Epochs = 1
+	var done Event
+	res, err := Run(context.Background(), o, func(e Event) {
+		if e.Kind == EventDone {
+			done = e
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := res.Weights.Calibration
+	if res.Tested || res.Test.AUC != 0 || res.Scores != nil || !cal.Calibrated() || cal.Samples != res.ValidationImages || res.ValidationImages < 2 {
+		t.Errorf("tested %v, AUC %v, calibration %+v on %d validation images", res.Tested, res.Test.AUC, cal, res.ValidationImages)
+	}
+	if !strings.Contains(done.Message, "no known anomalies") || res.Weights.Provenance.AnomalyClass != "" {
+		t.Errorf("done: %q; anomaly class %q", done.Message, res.Weights.Provenance.AnomalyClass)
+	}
+	c, err := NewModelCard(res, "m.safetensors")
+	if err != nil || c.HasTest() || !strings.Contains(c.Summary, "no test figures") {
+		t.Errorf("card: %v, has test %v, summary %q", err, c != nil && c.HasTest(), c.Summary)
+	}
+	o.Protocol = Paper
+	if _, err := Run(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), "paper protocol") {
+		t.Errorf("paper protocol without anomalies: %v", err)
+	}
+}
+
+// TestWatchedAnomalies: with anomalies set aside to watch training by, every epoch
+// event says how they and the validation normals separate; the model is still
+// selected and calibrated on normals, and the test split is rebuilt from the card.
+func TestWatchedAnomalies(t *testing.T) {
+	o := tiny()
+	o.Data.WatchFraction = 0.2
+	var epochs []Event
+	res, err := Run(context.Background(), o, func(e Event) {
+		if e.Kind == EventEpoch {
+			epochs = append(epochs, e)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(epochs) != o.Epochs || res.WatchImages < 10 {
+		t.Fatalf("%d epoch events, %d watched anomalies", len(epochs), res.WatchImages)
+	}
+	for _, e := range epochs {
+		w := e.Figures.Watch
+		if w == nil || !(w.AUC >= 0 && w.AUC <= 1) || len(w.ROC) < 2 || w.Histograms.Threshold <= 0 {
+			t.Fatalf("epoch %d: watch figures %+v", e.Epoch, w)
+		}
+		if n, a := w.Histograms.Normal.Total(), w.Histograms.Anomalous.Total(); n != res.ValidationImages || a != res.WatchImages {
+			t.Errorf("epoch %d: histograms of %d normal and %d anomalous scores, want %d and %d", e.Epoch, n, a, res.ValidationImages, res.WatchImages)
+		}
+		t.Logf("epoch %d: validation normals vs watched anomalies, AUC %.3f", e.Epoch, w.AUC)
+	}
+	// The watched anomalies are not in the test, which the card's split rebuilds.
+	c, err := NewModelCard(res, "m.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do, err := TestSplitOf(res.Weights, &c.Training, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	split, err := data.Load(do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if split.Test.N != res.TestImages || setLen(split.Watch) != res.WatchImages {
+		t.Errorf("rebuilt test split: %d images (%d watched), the run had %d (%d)", split.Test.N, setLen(split.Watch), res.TestImages, res.WatchImages)
 	}
 }

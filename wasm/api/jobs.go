@@ -173,6 +173,7 @@ type Losses = learn.Losses
 type (
 	EpochFigures = progress.EpochFigures
 	Sample       = progress.Sample
+	Separation   = progress.Separation
 )
 
 // Kinds of [JobEvent].

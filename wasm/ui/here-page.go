@@ -292,6 +292,7 @@ func (p *herePage) Render() app.UI {
 				app.If(p.dataNote != "", app.P().Class("note").ID("here-data").Text(p.dataNote)),
 				lossCharts(t),
 				samplesStrip(t),
+				watchCharts(t),
 				app.If(len(t.Epochs) > 0, epochsTable(t.Epochs)),
 				app.If(p.errMsg != "", app.P().Class("train-error").ID("train-error").Text(p.errMsg)),
 				app.If(state == hereDone, p.renderDone()),
@@ -369,8 +370,8 @@ func (p *herePage) epochsHint() string {
 	return fmt.Sprintf("passes over %d normal digits", p.req.MaxTrain*9/10)
 }
 
-// renderOwnImages asks for the user's images: normal ones (the more the better) and
-// known anomalies (for the test), with the size and colour to train at.
+// renderOwnImages asks for the user's images: normal ones (the more the better) and,
+// optionally, known anomalies (for a test), with the size and colour to train at.
 func (p *herePage) renderOwnImages(busy bool) app.UI {
 	intSelect := func(id string, v *int, choices []int, label func(int) string) app.UI {
 		return app.Select().ID(id).Disabled(busy).Body(app.Range(choices).Slice(func(i int) app.UI {
@@ -382,9 +383,9 @@ func (p *herePage) renderOwnImages(busy bool) app.UI {
 	}
 	return app.Div().Class("train-fields here-images").Body(
 		hereField(hereNormalInput, "Normal images", dropInput(hereNormalInput, busy),
-			"pick or drop the images of what is normal (a few hundred or more); a fifth are kept for the test"),
-		hereField(hereAnomalousInput, "Known anomalies", dropInput(hereAnomalousInput, busy),
-			"a few images of what it should flag: they make the test"),
+			"pick or drop the images of what is normal (a few hundred or more); with known anomalies, a fifth are kept for the test"),
+		hereField(hereAnomalousInput, "Known anomalies (optional)", dropInput(hereAnomalousInput, busy),
+			"a few images of what it should flag: they make a test and give an AUC; without them the model is calibrated on your normal images alone"),
 		hereField("here-size", "Image size", intSelect("here-size", &p.req.ImageSize, api.BrowserLimits.ImageSizes,
 			func(s int) string { return fmt.Sprintf("%d×%d", s, s) }), "every image is resized to it, whatever its size"),
 		hereField("here-channels", "Colour", intSelect("here-channels", &p.req.Channels, []int{1, 3},
@@ -425,7 +426,7 @@ func (p *herePage) renderDone() app.UI {
 			"Its test AUC is below chance: early in training GANomaly often scores the held-out digit lower than the others. Three epochs or more usually turn it round (0.88 to 0.93 for digit 2).")),
 		app.P().Body(
 			app.Text("Kept on this device as "), app.Code().ID("here-model").Text(m.Name),
-			app.If(m.AUC > 0, app.Textf(" (test AUC %.3f)", m.AUC)),
+			app.If(m.AUC > 0, app.Textf(" (test AUC %.3f)", m.AUC)).ElseIf(p.source == "images", app.Text(" (no known anomalies, so no test: calibrated on your normal images)")),
 			app.Textf(", in %s (%.0f training images/s): it is in the model picker and works offline.", time.Since(p.started).Round(time.Second), p.meanRate()),
 		),
 		app.Div().Class("train-actions").Body(

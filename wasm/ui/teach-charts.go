@@ -197,10 +197,11 @@ func termsChart(id string, e *explanation) app.UI {
 	return svgChart(id, h, "the score's terms per dimension, largest first", body...)
 }
 
-// histogramChart draws the test scores of normal and anomalous images as the share
-// of each class per bin (the classes differ in size), this image's score as a marker
-// and the threshold as a line. Scores off the range are drawn at its edge.
-func histogramChart(id string, hs card.Histograms, marker, threshold, calibrated float64) app.UI {
+// histogramChart draws the scores of normal and anomalous images as the share of each
+// class per bin (the classes differ in size), this image's score as a marker and the
+// threshold as a line; label says which scores. Scores off the range are drawn at its
+// edge; a NaN marker or calibrated threshold is left out.
+func histogramChart(id, label string, hs card.Histograms, marker, threshold, calibrated float64) app.UI {
 	const h = 170.0
 	x0, x1, y1 := padL, chartW-padR, h-padB
 	n, a := hs.Normal, hs.Anomalous
@@ -227,20 +228,25 @@ func histogramChart(id string, hs card.Histograms, marker, threshold, calibrated
 	for _, b := range upBars(as, top, x0, x1, padT+14, y1) {
 		body = append(body, svgRect(b.X, b.Y, b.W, b.H, "anomalous"))
 	}
-	cx := x.clampAt(calibrated)
+	if !math.IsNaN(calibrated) {
+		cx := x.clampAt(calibrated)
+		body = append(body, svgLine(cx, padT+10, cx, y1, "calibrated"))
+	}
 	tx := x.clampAt(threshold)
-	mx := x.clampAt(marker)
+	body = append(body, svgLine(tx, padT, tx, y1, "threshold").ID(id+"-line").DataSet("x", num(tx)))
+	if !math.IsNaN(marker) {
+		mx := x.clampAt(marker)
+		body = append(body,
+			svgEl("path").Attr("d", "M"+num(mx-6)+" "+num(padT)+" L"+num(mx+6)+" "+num(padT)+" L"+num(mx)+" "+num(padT+10)+" Z").DataSet("role", "marker"),
+			svgLine(mx, padT+10, mx, y1, "marker"))
+	}
 	body = append(body,
-		svgLine(cx, padT+10, cx, y1, "calibrated"),
-		svgLine(tx, padT, tx, y1, "threshold").ID(id+"-line").DataSet("x", num(tx)),
-		svgEl("path").Attr("d", "M"+num(mx-6)+" "+num(padT)+" L"+num(mx+6)+" "+num(padT)+" L"+num(mx)+" "+num(padT+10)+" Z").DataSet("role", "marker"),
-		svgLine(mx, padT+10, mx, y1, "marker"),
 		svgText(x0, h-6, "start", "label", strconv.FormatFloat(n.Min, 'g', 3, 64)),
 		svgText(x1, h-6, "end", "label", strconv.FormatFloat(n.Max, 'g', 3, 64)),
 		svgText((x0+x1)/2, h-6, "middle", "label", "score →"),
 		svgText(x0-4, padT+20, "end", "label", strconv.FormatFloat(100*top, 'f', 0, 64)+"%"),
 	)
-	return svgChart(id, h, "histogram of test scores, normal and anomalous, with this image and the threshold", body...)
+	return svgChart(id, h, label, body...)
 }
 
 // rocChart draws the ROC curve, the chance diagonal and the operating point of the

@@ -478,7 +478,7 @@ func (p *teachPage) population(e *explanation, cal model.Calibration) app.UI {
 // histogramBlock is the histogram with its slider and the rates at the slider.
 func (p *teachPage) histogramBlock(hs card.Histograms, marker, threshold, calibrated float64, k, n int, tpr, fpr float64) []app.UI {
 	return []app.UI{
-		histogramChart("teach-hist", hs, marker, threshold, calibrated),
+		histogramChart("teach-hist", "histogram of test scores, normal and anomalous, with this image and the threshold", hs, marker, threshold, calibrated),
 		app.Div().Class("teach-slider").Body(
 			app.Label().For("teach-threshold").Text("threshold"),
 			app.Input().ID("teach-threshold").Type("range").Min(0).Max(n).Step(1).Value(k).

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -65,6 +66,7 @@ func (p *trainPage) renderLive() app.UI {
 		app.If(t.Message != "" && !state.Ended(), app.P().Class("note").Text(t.Message)),
 		lossCharts(t),
 		samplesStrip(t),
+		watchCharts(t),
 		app.If(len(t.Epochs) > 0, p.renderEpochs()),
 		app.If(state == api.JobFailed || state == api.JobCancelled || state == api.JobInterrupted,
 			app.P().Class("train-error").ID("train-error").Text(t.Error)),
@@ -98,15 +100,17 @@ func (p *trainPage) renderEpochs() app.UI { return epochsTable(p.trace.Epochs) }
 
 // epochsTable tabulates the figures of each finished epoch of a training.
 func epochsTable(eps []api.EpochFigures) app.UI {
-	paper := false
+	paper, watched := false, false
 	for _, e := range eps {
 		paper = paper || e.TestAUC > 0
+		watched = watched || e.Watch != nil
 	}
 	return app.Table().Class("train-epochs").ID("train-epochs").Body(
 		app.THead().Body(app.Tr().Body(
 			app.Th().Text("epoch"),
 			app.If(paper, app.Th().Text("test AUC (paper protocol)")).Else(
 				app.Th().Text("validation |x̂ − x|"), app.Th().Text("mean validation score")),
+			app.If(watched, app.Th().Text("AUC, watched anomalies")),
 			app.Th().Text(""),
 		)),
 		app.TBody().Body(app.Range(eps).Slice(func(i int) app.UI {
@@ -115,6 +119,7 @@ func epochsTable(eps []api.EpochFigures) app.UI {
 				app.Td().Text(e.Epoch),
 				app.If(paper, app.Td().Textf("%.4f", e.TestAUC)).Else(
 					app.Td().Textf("%.4f", e.ValLoss), app.Td().Textf("%.3g", e.ValScore)),
+				app.If(watched, watchedAUC(e)),
 				app.Td().Text(map[bool]string{true: "best so far", false: ""}[e.Best]),
 			)
 		})),
@@ -172,6 +177,39 @@ func lossCharts(t *trainTrace) app.UI {
 			s := trainSeries[i]
 			return &trainChart{Key: s.Key, Label: s.Label, Points: t.curve(s.Value), XMax: t.Progress.Iterations}
 		}),
+	)
+}
+
+// watchedAUC is an epoch's AUC on the watched anomalies, as a table cell.
+func watchedAUC(e api.EpochFigures) app.UI {
+	if e.Watch == nil {
+		return app.Td()
+	}
+	return app.Td().Textf("%.3f", e.Watch.AUC)
+}
+
+// watchCharts shows, after each epoch, how the validation normals' scores and the
+// watched anomalies' separate: the teaching view of the latent distance while the
+// model learns. They choose nothing; the caption says so.
+func watchCharts(t *trainTrace) app.UI {
+	w := t.Watch
+	if w == nil {
+		return app.Text("")
+	}
+	hs := w.Histograms
+	tpr, fpr := hs.RatesAt(hs.NearestEdge(hs.Threshold))
+	return app.Figure().Class("train-watch").ID("train-watch").DataSet("epoch", t.WatchEpoch).DataSet("auc", fmt.Sprintf("%.4f", w.AUC)).Body(
+		app.Div().Class("train-watch-charts").Body(
+			histogramChart("watch-hist", "histogram of raw scores: validation normals and watched anomalies, with the threshold the normals give", hs, math.NaN(), hs.Threshold, math.NaN()),
+			rocChart("watch-roc", w.ROC, fpr, tpr),
+		),
+		app.FigCaption().Body(
+			app.Textf("After epoch %d: the raw scores A(x) = mean (z − ẑ)² of %d validation normals (green) and of %d known anomalies set aside to watch training by (red), AUC ",
+				t.WatchEpoch, hs.Normal.Total()+hs.Normal.Below+hs.Normal.Above, hs.Anomalous.Total()+hs.Anomalous.Below+hs.Anomalous.Above),
+			app.B().ID("train-watch-auc").Textf("%.3f", w.AUC),
+			app.Text(". They separate as the model learns what normal looks like. The line is the threshold the normals would give now (their "+
+				"95th percentile). These anomalies are not the test, and they choose nothing: the model is selected and calibrated on normal images only."),
+		),
 	)
 }
 

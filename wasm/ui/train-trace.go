@@ -31,6 +31,10 @@ type trainTrace struct {
 	// SamplesEpoch that epoch.
 	Samples      []api.Sample
 	SamplesEpoch int
+	// Watch is the latest epoch's separation of validation normals and watched
+	// anomalies, and WatchEpoch that epoch.
+	Watch      *api.Separation
+	WatchEpoch int
 	// Ended is set by the end event: the stream is over.
 	Ended bool
 }
@@ -85,8 +89,14 @@ func (t *trainTrace) apply(ev api.JobEvent) bool {
 			if len(f.Samples) > 0 {
 				t.Samples, t.SamplesEpoch = f.Samples, f.Epoch
 			}
+			if f.Watch != nil {
+				t.Watch, t.WatchEpoch = f.Watch, f.Epoch
+			}
 			g := *f
 			g.Samples = nil // kept once, above
+			if g.Watch != nil {
+				g.Watch = &api.Separation{AUC: g.Watch.AUC} // the table's figure; the charts are above
+			}
 			f = &g
 			kept := t.Epochs[:0]
 			for _, g := range t.Epochs {

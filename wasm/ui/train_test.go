@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ganomaly-go/ganomaly-go/model/card"
 	"github.com/ganomaly-go/ganomaly-go/model/progress"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
@@ -80,6 +81,31 @@ func TestTrainPageRenders(t *testing.T) {
 	}
 	html = render(t, p)
 	for _, want := range []string{`id="error-epochs"`, "at most 50 epochs", `data-points="2"`, `id="chart-con"`, `<polyline`, `id="cancel-job"`, `data-state="running"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
+// TestWatchChartsRender: an epoch that watched known anomalies draws their histogram
+// beside the validation normals', the ROC curve and its AUC, and the epochs table
+// gains the column; the table keeps only the AUC of each epoch.
+func TestWatchChartsRender(t *testing.T) {
+	scores := []float64{0.1, 0.2, 0.25, 0.3, 0.5, 0.9, 1.2}
+	labels := []bool{false, false, false, false, true, true, true}
+	h, roc, err := card.Separate(scores, labels, 0.3, 10, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &trainPage{avail: trainReady}
+	p.trace.JobID = "ab12"
+	p.trace.apply(api.JobEvent{Seq: 1, Event: progress.Event{Kind: api.EventEpoch, Epoch: 1, Epochs: 2, Iteration: 10,
+		Figures: &api.EpochFigures{Epoch: 1, ValLoss: 0.5, Watch: &api.Separation{AUC: 0.75, Histograms: h, ROC: roc}}}})
+	if w := p.trace.Epochs[0].Watch; w == nil || w.AUC != 0.75 || len(w.ROC) != 0 {
+		t.Errorf("the epochs table keeps %+v", w)
+	}
+	html := render(t, p)
+	for _, want := range []string{`id="train-watch"`, `data-auc="0.7500"`, `id="watch-hist"`, `id="watch-roc"`, "AUC, watched anomalies", "<td>0.750</td>", "choose nothing"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %s", want)
 		}

@@ -91,6 +91,9 @@ func trainLead(msg safejs.Value) error {
 		}
 		o.Data.Pack = pack
 	}
+	// A share of the known anomalies is set aside from the test to watch training by:
+	// the page draws how they and the validation normals separate, epoch by epoch.
+	o.Data.WatchFraction = WatchFraction
 	store := &pageStore{}
 	if ck, err := arrayBufferBytes(msg, "checkpoint"); err == nil && len(ck) > 0 {
 		store.start, o.Resume = ck, true
@@ -178,53 +181,61 @@ func trainLead(msg safejs.Value) error {
 // provenance ("folder:dropped-images").
 const OwnImagesName = "dropped-images"
 
+// WatchFraction is the share of the known anomalies a browser run sets aside from its
+// test to watch training by (model/data's WatchFraction).
+const WatchFraction = 0.2
+
 // ownImages lays the images dropped into the page ({normal: [{name, data}],
-// anomalous: [...]}) out as a folder data set: every fifth normal image goes to the
-// test split (a normal the model never trains on), the others to training, where a
-// tenth are held out for validation; the known anomalies go to the test split.
+// anomalous: [...]}) out as a folder data set. With known anomalies, every fifth
+// normal image goes to the test split (a normal the model never trains on) beside
+// them, and the others to training, where a tenth are held out for validation. Without
+// any, every normal image trains or validates: the model is calibrated on them and
+// has no test (model/train).
 func ownImages(v safejs.Value) (fstest.MapFS, error) {
-	fsys := fstest.MapFS{}
-	add := func(key string, dir func(i int) string) (int, error) {
+	lists := map[string][]safejs.Value{}
+	for _, key := range []string{"normal", "anomalous"} {
 		list, err := v.Get(key)
 		if err != nil || list.Type() != safejs.TypeObject {
-			return 0, nil
+			continue
 		}
 		n, err := list.Length()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for i := range n {
 			item, err := list.Index(i)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
+			lists[key] = append(lists[key], item)
+		}
+	}
+	normal, anomalous := len(lists["normal"]), len(lists["anomalous"])
+	if normal < 10 {
+		return nil, fmt.Errorf("%d normal images: give at least 10 (more is better: GANomaly learns what normal looks like from them; a few hundred is a good start)", normal)
+	}
+	fsys := fstest.MapFS{}
+	add := func(items []safejs.Value, dir func(i int) string) error {
+		for i, item := range items {
 			b, err := arrayBufferBytes(item, "data")
 			if err != nil {
-				return 0, fmt.Errorf("reading %s: %w", getString(item, "name"), err)
+				return fmt.Errorf("reading %s: %w", getString(item, "name"), err)
 			}
 			// The index keeps names unique and never hidden ("." first).
 			fsys[fmt.Sprintf("%s/%05d-%s", dir(i), i, path.Base(getString(item, "name")))] = &fstest.MapFile{Data: b}
 		}
-		return n, nil
+		return nil
 	}
-	normal, err := add("normal", func(i int) string {
-		if i%5 == 4 {
+	if err := add(lists["normal"], func(i int) string {
+		if anomalous > 0 && i%5 == 4 {
 			return "test/0.normal"
 		}
 		return "train/0.normal"
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
-	anomalous, err := add("anomalous", func(int) string { return "test/1.abnormal" })
-	if err != nil {
+	if err := add(lists["anomalous"], func(int) string { return "test/1.abnormal" }); err != nil {
 		return nil, err
-	}
-	switch {
-	case normal < 10:
-		return nil, fmt.Errorf("%d normal images: give at least 10 (more is better: GANomaly learns what normal looks like from them; a few hundred is a good start)", normal)
-	case anomalous == 0:
-		return nil, errors.New("no known anomalies: add a few images of what the model should flag, which give the test its anomalies (training on normal images alone, with a calibration on them, is not done here yet)")
 	}
 	return fsys, nil
 }

@@ -106,8 +106,18 @@ func (r *reporter) result(res *train.Result, weights, card string) {
 		_ = r.enc.Encode(map[string]any{
 			"kind": "result", "weights": weights, "card": card, "protocol": res.Protocol, "label": res.Label,
 			"anomaly_class": res.Weights.Provenance.AnomalyClass, "best_epoch": res.BestEpoch, "epochs": res.Epochs,
-			"test": res.Test, "exported_test": res.Exported, "calibration": res.Weights.Calibration,
+			"tested": res.Tested, "test": res.Test, "exported_test": res.Exported, "calibration": res.Weights.Calibration,
 		})
+		return
+	}
+	if !res.Tested {
+		cal := res.Weights.Calibration
+		fmt.Fprintf(r.w, "\nno known anomalies (test/1.abnormal), so no test: kept epoch %d of %d, calibrated on %d validation normals, threshold %.4g (flags about %.0f%% of normal images)\n",
+			res.BestEpoch, res.Epochs, res.ValidationImages, cal.Threshold, 100*(1-res.Options.CalibrationQuantile))
+		fmt.Fprintf(r.w, "wrote %s\n      %s\n", weights, card)
+		for _, w := range res.Warnings {
+			fmt.Fprintf(r.w, "warning: %s\n", w)
+		}
 		return
 	}
 	t := res.Test

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"os"
@@ -272,5 +273,31 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	stored := evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)
 	if !strings.Contains(stored, `"dataset":"folder:dropped-images"`) {
 		t.Errorf("the stored model's provenance: %.300s", stored)
+	}
+
+	// Normal images alone, no known anomalies: trained and calibrated on them, no test.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=1&width=8&size=16&batch=32&workers=2")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the Train here page again", `document.querySelector('#here-page[data-client="true"]') !== null && document.getElementById("here-normal") !== null`, time.Minute)
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("here-normal"), normal)); err != nil {
+		t.Fatal(err)
+	}
+	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
+	waitFor(t, ctx, "the training on normals alone to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 3*time.Minute)
+	page = evaluate[map[string]string](t, ctx, `({...document.getElementById("here-page").dataset, error: document.getElementById("train-error")?.textContent || "", done: document.getElementById("here-done")?.textContent || ""})`)
+	if page["state"] != "done" {
+		t.Fatalf("training on normal images alone ended %q: %s", page["state"], page["error"])
+	}
+	t.Logf("normal images alone: %s", page["done"])
+	if !strings.Contains(page["done"], "no known anomalies") || strings.Contains(page["done"], "test AUC") {
+		t.Errorf("the finished run on normals alone says: %q", page["done"])
+	}
+	var models []api.Model
+	if err := json.Unmarshal([]byte(evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)), &models); err != nil || len(models) < 2 {
+		t.Fatalf("stored models: %v", err)
+	}
+	if m := models[0]; !m.Calibration.Calibrated() || m.AUC != 0 || m.AnomalyClass != "" {
+		t.Errorf("the model trained on normals alone: calibration %+v, AUC %v, class %q", m.Calibration, m.AUC, m.AnomalyClass)
 	}
 }

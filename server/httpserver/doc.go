@@ -6,6 +6,7 @@
 //	GET /api/models                         JSON list of model summaries (api.ModelList), with an ETag
 //	GET|HEAD /weights/<name>.safetensors    a weights file; ?v=<sha256 prefix> pins it
 //	GET|HEAD /cards/<name>.json             a model card, as published; ?v= pins it
+//	PUT /api/models/<name>                  publish a model (token; multipart weights + card)
 //	GET /healthz, /metrics                  liveness; Prometheus metrics
 //	GET /api/jobs, /api/jobs/limits         training jobs (api.JobList) and their limits
 //	POST /api/jobs                          start a job (api.JobRequest; bearer token)

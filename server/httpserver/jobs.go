@@ -88,7 +88,7 @@ func (s *Server) needToken(next http.HandlerFunc) http.HandlerFunc {
 		got := sha256.Sum256([]byte(token))
 		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ganomaly training"`)
-			msg := "starting or stopping a training job needs the server's token: send it as \"Authorization: Bearer <token>\" (ganomaly serve prints it at start)"
+			msg := "starting or stopping a training job, or publishing a model, needs the server's token: send it as \"Authorization: Bearer <token>\" (ganomaly serve prints it at start)"
 			if ok {
 				msg = "wrong token: use the one ganomaly serve printed at start (or its --token / GANOMALY_TOKEN)"
 			}

@@ -88,7 +88,9 @@ type Server struct {
 	// closing is closed by Close: event streams end.
 	closing   chan struct{}
 	closeOnce sync.Once
-	closeErr  error
+	// uploads serialises models published through the API.
+	uploads  sync.Mutex
+	closeErr error
 }
 
 // New checks the default model, the models folder and the web folder, and builds the
@@ -197,6 +199,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+MetricsPath, s.metrics.handler())
 	mux.HandleFunc("GET "+api.ModelsPath, s.listModels)
 	mux.HandleFunc(api.ModelsPath, methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("PUT "+api.ModelsPath+"/{name}", s.needUploads(s.needToken(s.publishModel)))
+	mux.HandleFunc(api.ModelsPath+"/{name}", methodNotAllowed("PUT"))
 	// A wildcard must fill a whole path segment, so {file} is "<name>.safetensors"
 	// and the handler takes the extension off. GET also matches HEAD.
 	mux.HandleFunc("GET "+api.WeightsPrefix+"{file}", s.serveWeights)

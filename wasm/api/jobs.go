@@ -222,7 +222,16 @@ const (
 	CodeJobConflict  = "job_conflict"
 	CodeQueueFull    = "queue_full"
 	CodeNoTraining   = "training_unavailable"
+	// Codes of PUT [ModelURL]: a refused upload, a name taken, a server without
+	// uploads.
+	CodeBadUpload   = "bad_upload"
+	CodeModelExists = "model_exists"
+	CodeNoUploads   = "uploads_unavailable"
 )
+
+// ModelURL is where a model is published with PUT (token; multipart/form-data with
+// "weights" and an optional "card"; ?replace=1 replaces a model of that name).
+func ModelURL(name string) string { return ModelsPath + "/" + name }
 
 // BearerToken returns the header value that carries token.
 func BearerToken(token string) string { return "Bearer " + strings.TrimSpace(token) }

@@ -56,3 +56,7 @@ func hasCached(string) bool           { return false }
 func keepModel(string, []byte, []byte) (api.Model, error) {
 	return api.Model{}, errNotBrowser
 }
+
+func publishModel(string, []byte, []byte, string) (api.Model, error) {
+	return api.Model{}, errNotBrowser
+}

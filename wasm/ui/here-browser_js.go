@@ -382,3 +382,53 @@ func bufferBytes(ab safejs.Value) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// publishModel PUTs a model trained here to the server's models folder (api.ModelURL),
+// with the token, as multipart weights and card; it returns the server's description.
+func publishModel(name string, weights, card []byte, token string) (api.Model, error) {
+	var m api.Model
+	form, err := construct("FormData")
+	if err != nil {
+		return m, err
+	}
+	for _, part := range []struct {
+		field, file, mime string
+		data              []byte
+	}{{"weights", name + api.WeightsExt, "application/octet-stream", weights}, {"card", name + api.CardExt, "application/json", card}} {
+		if len(part.data) == 0 {
+			continue
+		}
+		u8, err := construct("Uint8Array", len(part.data))
+		if err != nil {
+			return m, err
+		}
+		if _, err := safejs.CopyBytesToJS(u8, part.data); err != nil {
+			return m, err
+		}
+		blob, err := construct("Blob", []any{u8}, map[string]any{"type": part.mime})
+		if err != nil {
+			return m, err
+		}
+		if _, err := form.Call("append", part.field, blob, part.file); err != nil { // returns nothing to await
+			return m, err
+		}
+	}
+	init := map[string]any{"method": "PUT", "body": form, "cache": "no-store",
+		"headers": map[string]any{"Authorization": api.BearerToken(token), "Accept": "application/json"}}
+	resp, err := call(global, "fetch", api.ModelURL(name), init)
+	if err != nil {
+		return m, fmt.Errorf("cannot reach the server: %w", err)
+	}
+	textV, err := call(resp, "text")
+	if err != nil {
+		return m, err
+	}
+	text, _ := textV.String()
+	if !getBool(resp, "ok") {
+		return m, httpError(resp, text)
+	}
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
+		return m, fmt.Errorf("reading the server's answer: %w", err)
+	}
+	return m, nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -85,6 +86,11 @@ type herePage struct {
 	mounted app.Context
 	// The first and the last step event seen, for the run's mean throughput.
 	firstStep, lastStep api.JobEvent
+	// token publishes the finished model on the server (the Train page's, kept in
+	// this browser); published says where it went, publishErr why it did not.
+	token                  string
+	publishing             bool
+	published, publishErr string
 }
 
 // meanRate is the run's training throughput in images per second, between its first
@@ -110,6 +116,7 @@ func (p *herePage) OnMount(ctx app.Context) {
 	}
 	p.mounted = ctx
 	p.online = isOnline()
+	ctx.LocalStorage().Get(storeToken, &p.token) // the Train page's, when it has one
 	p.maxWorkers = max(1, min(hardwareConcurrency(), MaxTrainWorkers))
 	p.workers = p.maxWorkers
 	p.req = api.BrowserLimits.Defaults
@@ -170,6 +177,7 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 	}
 	p.state, p.errMsg, p.trace, p.resumable = herePreparing, "", trainTrace{JobID: "here"}, false
 	p.model, p.weights, p.card, p.started = api.Model{}, nil, nil, time.Now()
+	p.published, p.publishErr = "", ""
 	p.firstStep, p.lastStep, p.dataNote = api.JobEvent{}, api.JobEvent{}, ""
 	name := fmt.Sprintf("here-mnist-%d-%s", p.req.AnomalyClass, time.Now().Format("20060102-150405"))
 	req, workers := p.req, p.workers
@@ -442,5 +450,53 @@ func (p *herePage) renderDone() app.UI {
 			app.Button().Class("button").ID("download-card").Text("Download the model card").
 				OnClick(func(ctx app.Context, e app.Event) { download(m.Name+".json", "application/json", p.card) }),
 		),
+		p.renderPublish(),
 	)
+}
+
+// renderPublish offers to publish the finished model in the server's models folder,
+// with the server's token, where a server is (not in a static copy of the app).
+func (p *herePage) renderPublish() app.UI {
+	if app.Getenv(EnvStaticSite) == "1" {
+		return app.Text("")
+	}
+	if p.published != "" {
+		return app.P().Class("note").ID("here-published").Body(
+			app.Text("Published on the server as "), app.Code().Text(p.published),
+			app.Text(": everyone who opens this server can pick it."))
+	}
+	return app.Div().Class("here-publish").ID("here-publish").Body(
+		app.Label().For("publish-token").Text("Publish on this server"),
+		app.Input().ID("publish-token").Type("password").Placeholder("the token ganomaly serve printed").
+			Value(p.token).Disabled(p.publishing).AutoComplete(false).
+			OnChange(func(ctx app.Context, e app.Event) {
+				p.token = strings.TrimSpace(ctx.JSSrc().Get("value").String())
+				ctx.LocalStorage().Set(storeToken, p.token)
+			}),
+		app.Button().Class("button").ID("publish-model").Text("Publish").Disabled(p.publishing || !p.online).
+			OnClick(p.onPublish),
+		app.If(!p.online, app.Small().Class("hint").Text("Connect to the server to publish.")),
+		app.If(p.publishErr != "", app.P().Class("error").ID("publish-error").Text(p.publishErr)),
+	)
+}
+
+func (p *herePage) onPublish(ctx app.Context, e app.Event) {
+	if p.token == "" {
+		p.publishErr = "Paste the token that `ganomaly serve` printed when it started."
+		return
+	}
+	name, weights, card, token := p.model.Name, p.weights, p.card, p.token
+	p.publishing, p.publishErr = true, ""
+	mounted := p.mounted
+	ctx.Async(func() {
+		m, err := publishModel(name, weights, card, token)
+		mounted.Dispatch(func(ctx app.Context) {
+			p.publishing = false
+			if err != nil {
+				p.publishErr = "Not published: " + err.Error()
+				return
+			}
+			p.published = m.Name
+		})
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,7 +245,8 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	os.WriteFile(notes, []byte("these are my digits"), 0o644)
 	normal = append(normal, broken, notes)
 
-	srv := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: webDir(t), Version: "e2e"})
+	modelsDir := t.TempDir()
+	srv := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: webDir(t), Version: "e2e", ModelsDir: modelsDir, Token: trainToken, Device: "cpu"})
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=2&width=8&size=16&batch=32&workers=2")); err != nil {
 		t.Fatal(err)
@@ -273,6 +275,36 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	stored := evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)
 	if !strings.Contains(stored, `"dataset":"folder:dropped-images"`) {
 		t.Errorf("the stored model's provenance: %.300s", stored)
+	}
+	// The run watched a fifth of the anomalies: the page drew how they separate.
+	if auc := evaluate[string](t, ctx, `document.getElementById("train-watch")?.dataset.auc || ""`); auc == "" {
+		t.Error("no chart of the watched anomalies after training")
+	} else {
+		t.Logf("validation normals vs watched anomalies after the last epoch: AUC %s", auc)
+	}
+
+	// Published on the server with the token: the server lists it, card and all.
+	evaluate[bool](t, ctx, setFields(map[string]any{"publish-token": "wrong-" + trainToken}))
+	evaluate[bool](t, ctx, `(document.getElementById("publish-model").click(), true)`)
+	waitFor(t, ctx, "the refusal of a wrong token", `document.getElementById("publish-error") !== null`, 30*time.Second)
+	if msg := evaluate[string](t, ctx, `document.getElementById("publish-error").textContent`); !strings.Contains(msg, "wrong token") {
+		t.Errorf("a wrong token: %q", msg)
+	}
+	evaluate[bool](t, ctx, setFields(map[string]any{"publish-token": trainToken}))
+	evaluate[bool](t, ctx, `(document.getElementById("publish-model").click(), true)`)
+	waitFor(t, ctx, "the model published on the server", `document.getElementById("here-published") !== null || (document.getElementById("publish-error")?.textContent || "").includes("Not published")`, 30*time.Second)
+	if msg := evaluate[string](t, ctx, `document.getElementById("publish-error")?.textContent || ""`); msg != "" {
+		t.Fatalf("publishing with the right token: %s", msg)
+	}
+	var list api.ModelList
+	resp, err := http.Get(srv.url + api.ModelsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Models) != 2 || list.Models[1].Name != page["model"] || list.Models[1].CardURL == "" {
+		t.Errorf("the server lists %+v after publishing %s", list.Models, page["model"])
 	}
 
 	// Normal images alone, no known anomalies: trained and calibrated on them, no test.

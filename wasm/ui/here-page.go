@@ -88,8 +88,8 @@ type herePage struct {
 	firstStep, lastStep api.JobEvent
 	// token publishes the finished model on the server (the Train page's, kept in
 	// this browser); published says where it went, publishErr why it did not.
-	token                  string
-	publishing             bool
+	token                 string
+	publishing            bool
 	published, publishErr string
 }
 

@@ -3,9 +3,14 @@
 package ui
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -31,12 +36,23 @@ type hereRun struct {
 func startHere(req api.JobRequest, n int, name string, resume bool, onMsg func(hereMsg)) (_ *hereRun, err error) {
 	var data safejs.Value // the MNIST pack, or the user's images
 	var transfer []any
-	if req.Dataset == "folder" {
+	switch {
+	case req.Dataset == "folder" && resume:
+		onMsg(hereMsg{kind: "note", err: "Reading your images back from this device…"})
+		if data, transfer, err = storedImages(); err != nil {
+			return nil, err
+		}
+	case req.Dataset == "folder":
 		onMsg(hereMsg{kind: "note", err: "Reading your images…"})
 		if data, transfer, err = readImages(); err != nil {
 			return nil, err
 		}
-	} else {
+		// Kept on the device before their buffers go to the worker, so that a
+		// reload or a closed tab can resume the run.
+		if err := keepImages(data); err != nil {
+			onMsg(hereMsg{kind: "note", err: "Your images cannot be kept on this device (" + err.Error() + "): this run cannot be resumed after a reload."})
+		}
+	default:
 		onMsg(hereMsg{kind: "note", err: "Reading the MNIST digits…"})
 		if data, err = loadPack(); err != nil {
 			return nil, err
@@ -431,4 +447,122 @@ func publishModel(name string, weights, card []byte, token string) (api.Model, e
 		return m, fmt.Errorf("reading the server's answer: %w", err)
 	}
 	return m, nil
+}
+
+// hereImagesCache keeps the images of a training on one's own images, so that a
+// reload can resume it (its checkpoint alone is not enough: the images are the data).
+// The name keeps WeightsCache's prefix, which the service worker spares at updates.
+const hereImagesCache = WeightsCache + "-here-images"
+
+// keepImages stores the images of data ({normal: [{name, data}], anomalous: [...]})
+// in hereImagesCache, replacing what was there, before their buffers go to a worker.
+func keepImages(data safejs.Value) error {
+	forgetImages()
+	caches, err := cacheStorage()
+	if err != nil {
+		return err
+	}
+	cache, err := call(caches, "open", hereImagesCache)
+	if err != nil {
+		return err
+	}
+	for _, key := range []string{"normal", "anomalous"} {
+		list, err := data.Get(key)
+		if err != nil {
+			continue
+		}
+		n, _ := list.Length()
+		for i := range n {
+			item, _ := list.Index(i)
+			ab, err := item.Get("data")
+			if err != nil {
+				return err
+			}
+			resp, err := construct("Response", ab)
+			if err != nil {
+				return err
+			}
+			u := fmt.Sprintf("/here-images/%s/%06d?name=%s", key, i, url.QueryEscape(getString(item, "name")))
+			if _, err := call(cache, "put", u, resp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// storedImages reads back what keepImages stored, in the same order, with the
+// buffers to transfer.
+func storedImages() (safejs.Value, []any, error) {
+	caches, err := cacheStorage()
+	if err != nil {
+		return safejs.Value{}, nil, err
+	}
+	cache, err := call(caches, "open", hereImagesCache)
+	if err != nil {
+		return safejs.Value{}, nil, err
+	}
+	reqs, err := call(cache, "keys")
+	if err != nil {
+		return safejs.Value{}, nil, err
+	}
+	type file struct {
+		key, name string
+		index     int
+		req       safejs.Value
+	}
+	var files []file
+	n, _ := reqs.Length()
+	for i := range n {
+		req, _ := reqs.Index(i)
+		u, err := url.Parse(getString(req, "url"))
+		if err != nil {
+			continue
+		}
+		rest, ok := strings.CutPrefix(u.Path, "/here-images/")
+		if !ok {
+			continue
+		}
+		key, idx, _ := strings.Cut(rest, "/")
+		index, _ := strconv.Atoi(idx)
+		files = append(files, file{key: key, name: u.Query().Get("name"), index: index, req: req})
+	}
+	if len(files) == 0 {
+		return safejs.Value{}, nil, errors.New("the images of that training are no longer on this device: start it again with them")
+	}
+	slices.SortFunc(files, func(a, b file) int { return cmp.Or(strings.Compare(a.key, b.key), a.index-b.index) })
+	out, _ := construct("Object")
+	lists := map[string]safejs.Value{}
+	for _, key := range []string{"normal", "anomalous"} {
+		lists[key], _ = construct("Array")
+		out.Set(key, lists[key])
+	}
+	var transfer []any
+	for _, f := range files {
+		list, ok := lists[f.key]
+		if !ok {
+			continue
+		}
+		resp, err := call(cache, "match", f.req)
+		if err != nil || resp.IsUndefined() {
+			return safejs.Value{}, nil, fmt.Errorf("reading the stored image %s: %v", f.name, err)
+		}
+		ab, err := call(resp, "arrayBuffer")
+		if err != nil {
+			return safejs.Value{}, nil, err
+		}
+		item, _ := construct("Object")
+		item.Set("name", f.name)
+		item.Set("data", ab)
+		list.Call("push", item)
+		transfer = append(transfer, ab)
+	}
+	return out, transfer, nil
+}
+
+// forgetImages deletes the stored images of a training on one's own images.
+func forgetImages() {
+	if caches, err := cacheStorage(); err == nil {
+		call(caches, "delete", hereImagesCache)
+	}
 }

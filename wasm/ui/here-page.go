@@ -171,8 +171,10 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 	}
 	if resume {
 		ctx.LocalStorage().Get(storeHereRequest, &p.req)
+		if p.req.Dataset == "folder" { // stored as run: the form's source comes back
+			p.source, p.req.Dataset = "images", api.BrowserLimits.Defaults.Dataset
+		}
 	} else {
-		ctx.LocalStorage().Set(storeHereRequest, p.req)
 		deleteCached(hereCheckpointURL)
 	}
 	p.state, p.errMsg, p.trace, p.resumable = herePreparing, "", trainTrace{JobID: "here"}, false
@@ -187,6 +189,7 @@ func (p *herePage) start(ctx app.Context, resume bool) {
 	} else {
 		req.Channels = 1
 	}
+	ctx.LocalStorage().Set(storeHereRequest, req) // as run, so that a resume runs it again
 	ctx.Async(func() {
 		run, err := startHere(req, workers, name, resume, func(m hereMsg) {
 			ctx.Dispatch(func(ctx app.Context) { p.onMsg(ctx, m) })
@@ -236,6 +239,7 @@ func (p *herePage) onMsg(ctx app.Context, m hereMsg) {
 				addLocalModel(ctx.LocalStorage(), model)
 				ctx.LocalStorage().Del(storeHereRequest)
 				deleteCached(hereCheckpointURL)
+				forgetImages()
 			})
 		})
 	case "failed":

@@ -308,7 +308,9 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	}
 
 	// Normal images alone, no known anomalies: trained and calibrated on them, no test.
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=1&width=8&size=16&batch=32&workers=2")); err != nil {
+	// Paused after its first epoch and the page reloaded, it resumes from the images
+	// and the checkpoint kept on the device.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=2&width=8&size=16&batch=32&workers=2")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the Train here page again", `document.querySelector('#here-page[data-client="true"]') !== null && document.getElementById("here-normal") !== null`, time.Minute)
@@ -316,6 +318,14 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	evaluate[bool](t, ctx, `(document.getElementById("start-training").click(), true)`)
+	waitFor(t, ctx, "the first epoch on normals alone", `+document.getElementById("here-page").dataset.epochs >= 1`, 2*time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("pause-training").click(), true)`)
+	waitFor(t, ctx, "the pause", `document.getElementById("here-page").dataset.state === "paused"`, 10*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the offer to resume the run on one's own images", `document.getElementById("resume-stored") !== null`, time.Minute)
+	evaluate[bool](t, ctx, `(document.getElementById("resume-stored").click(), true)`)
 	waitFor(t, ctx, "the training on normals alone to end", `["done", "failed", "cancelled"].includes(document.getElementById("here-page").dataset.state)`, 3*time.Minute)
 	page = evaluate[map[string]string](t, ctx, `({...document.getElementById("here-page").dataset, error: document.getElementById("train-error")?.textContent || "", done: document.getElementById("here-done")?.textContent || ""})`)
 	if page["state"] != "done" {
@@ -329,7 +339,8 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	if err := json.Unmarshal([]byte(evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)), &models); err != nil || len(models) < 2 {
 		t.Fatalf("stored models: %v", err)
 	}
-	if m := models[0]; !m.Calibration.Calibrated() || m.AUC != 0 || m.AnomalyClass != "" {
-		t.Errorf("the model trained on normals alone: calibration %+v, AUC %v, class %q", m.Calibration, m.AUC, m.AnomalyClass)
+	if m := models[0]; !m.Calibration.Calibrated() || m.AUC != 0 || m.AnomalyClass != "" || m.Provenance.Epochs != 2 || m.Dataset != "folder:dropped-images" {
+		t.Errorf("the model trained on normals alone and resumed: calibration %+v, AUC %v, class %q, %d epochs, data %q",
+			m.Calibration, m.AUC, m.AnomalyClass, m.Provenance.Epochs, m.Dataset)
 	}
 }

@@ -43,6 +43,9 @@ type Options struct {
 	NoTraining bool
 	// Device is the device jobs train on: auto (default), cpu, cuda or cuda:N.
 	Device string
+	// Engine is the trainer of jobs: "" or "auto" (libtorch when the binary links
+	// it, else pure Go), "go" or "libtorch" (model/train's engines).
+	Engine string
 	// KeepJobs is how many finished jobs are kept with their folders (see
 	// jobs.Options.KeepJobs: 0 means jobs.DefaultKeepJobs, negative all).
 	KeepJobs int
@@ -127,7 +130,7 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("httpserver: the training token is %d characters long: use at least %d (or none, and the server makes a random one); pass it in $GANOMALY_TOKEN rather than --token, which other users see in ps", len(opts.Token), MinTokenLen)
 	}
 	if opts.ModelsDir != "" && !opts.NoTraining {
-		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, KeepJobs: opts.KeepJobs, Logger: log,
+		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, Engine: opts.Engine, KeepJobs: opts.KeepJobs, Logger: log,
 			Published: func(string) { cat.invalidate() }}); err != nil {
 			return nil, fmt.Errorf("httpserver: %w", err)
 		}

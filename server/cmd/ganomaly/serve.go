@@ -72,6 +72,7 @@ stays) and can be resumed from the Train page after the next start.`,
 	cmd.Flags().StringVar(&o.ModelsDir, "models-dir", o.ModelsDir, "folder of published models (<name>.safetensors and <name>.json); empty: the default model only")
 	cmd.Flags().StringVar(&webDir, "web-dir", "", "folder of the built browser files, for development (default: the files built into this binary)")
 	cmd.Flags().StringVar(&o.Device, "device", o.Device, "device of training jobs: auto, cpu, cuda or cuda:N")
+	cmd.Flags().StringVar(&o.Engine, "engine", o.Engine, `trainer of jobs: "libtorch" (CPU or CUDA) or "go" (pure Go, CPU); default: libtorch when this build has it, else go`)
 	cmd.Flags().StringVar(&o.Token, "token", o.Token, "bearer token that starting and cancelling training jobs need, at least 16 characters (default: $"+envToken+", which ps does not show, unlike this flag; else a random one, printed at start)")
 	cmd.Flags().BoolVar(&o.NoTraining, "no-training", false, "serve models only: no training jobs")
 	cmd.Flags().IntVar(&o.KeepJobs, "keep-jobs", jobs.DefaultKeepJobs, "finished training jobs kept with their checkpoints; older ones are deleted (their models stay); -1 keeps all")

@@ -17,7 +17,7 @@ import (
 )
 
 func TestValidateNamesTheField(t *testing.T) {
-	limits := DefaultLimits("cpu")
+	limits := DefaultLimits(train.EngineAuto, "cpu")
 	if err := jobrequest.Validate(limits.Defaults, limits, "cpu"); err != nil {
 		t.Fatalf("the defaults are refused: %v", err)
 	}
@@ -116,6 +116,22 @@ func TestOpenRefusesABadDevice(t *testing.T) {
 	if _, err := Open(Options{}); err == nil {
 		t.Error("no models folder: accepted")
 	}
+	// This test binary does not link libtorch: asking for it is refused at start, and
+	// the pure-Go engine runs on the CPU only.
+	if _, err := Open(Options{ModelsDir: t.TempDir(), Engine: train.EngineTorch}); err == nil || !strings.Contains(err.Error(), "has no libtorch") {
+		t.Errorf("libtorch engine without libtorch: %v", err)
+	}
+	if _, err := Open(Options{ModelsDir: t.TempDir(), Engine: train.EngineGo, Device: "cuda"}); err == nil || !strings.Contains(err.Error(), "CPU only") {
+		t.Errorf("go engine on cuda: %v", err)
+	}
+	m, err := Open(Options{ModelsDir: t.TempDir(), Engine: train.EngineGo, Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(t.Context())
+	if l := m.Limits(); !strings.HasSuffix(l.DeviceName, "· pure Go") {
+		t.Errorf("go engine's device line %q", l.DeviceName)
+	}
 }
 
 // TestOpenAfterACrash: a server that died without stopping its jobs left one running
@@ -128,7 +144,7 @@ func TestOpenAfterACrash(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(api.Job{ID: id, State: state, Request: DefaultLimits("cpu").Defaults})
+		b, _ := json.Marshal(api.Job{ID: id, State: state, Request: DefaultLimits(train.EngineAuto, "cpu").Defaults})
 		os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
 		for i := 1; i <= events; i++ {
 			appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Event: progress.Event{Kind: api.EventState}})
@@ -171,7 +187,7 @@ func TestOpenAfterACrash(t *testing.T) {
 // The form's defaults say where jobs run in words and hold out the default model's
 // class, so that a first job can be set beside the built-in model.
 func TestDefaultLimitsDescribeTheServer(t *testing.T) {
-	l := DefaultLimits("cpu")
+	l := DefaultLimits(train.EngineAuto, "cpu")
 	if !strings.HasPrefix(l.DeviceName, "CPU, ") || !strings.Contains(l.DeviceName, " cores · ") {
 		t.Errorf("device name %q, want \"CPU, N cores · <trainer>\"", l.DeviceName)
 	}
@@ -190,7 +206,7 @@ func TestRetentionAndDelete(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(api.Job{ID: id, State: state, Finished: finished, Request: DefaultLimits("cpu").Defaults})
+		b, _ := json.Marshal(api.Job{ID: id, State: state, Finished: finished, Request: DefaultLimits(train.EngineAuto, "cpu").Defaults})
 		os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
 		os.WriteFile(filepath.Join(dir, "checkpoint.safetensors"), []byte("a checkpoint"), 0o644)
 	}
@@ -241,7 +257,7 @@ func TestResumedStepsAreNotSentTwice(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(api.Job{ID: "bbbb0001", State: api.JobRunning, Request: DefaultLimits("cpu").Defaults})
+	b, _ := json.Marshal(api.Job{ID: "bbbb0001", State: api.JobRunning, Request: DefaultLimits(train.EngineAuto, "cpu").Defaults})
 	os.WriteFile(filepath.Join(dir, jobFile), b, 0o644)
 	for i := 1; i <= 7; i++ {
 		appendLine(filepath.Join(dir, eventsFile), api.JobEvent{Seq: i, Event: progress.Event{Kind: api.EventStep, Iteration: i, Iterations: 12}})

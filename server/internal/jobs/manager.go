@@ -47,7 +47,10 @@ type Options struct {
 	// Device is the device jobs train on: "auto" (the default), "cpu", "cuda" or
 	// "cuda:N". One job runs at a time on it.
 	Device string
-	// Limits replaces DefaultLimits(Device) (tests).
+	// Engine is the trainer: train.EngineAuto (the default: libtorch when the binary
+	// links it, else pure Go), train.EngineGo or train.EngineTorch.
+	Engine string
+	// Limits replaces DefaultLimits(Engine, Device) (tests).
 	Limits *api.JobLimits
 	// Logger receives the jobs' starts and ends (default slog.Default()).
 	Logger *slog.Logger
@@ -71,6 +74,7 @@ const JobsFolder = "jobs"
 // from any goroutine.
 type Manager struct {
 	modelsDir, dir, device string
+	engine                 string
 	limits                 api.JobLimits
 	log                    *slog.Logger
 	keep                   int // finished jobs kept (see Options.KeepJobs); negative: all
@@ -110,11 +114,13 @@ func Open(o Options) (*Manager, error) {
 	if o.Device == "" {
 		o.Device = "auto"
 	}
-	if err := train.ValidateDevice(o.Device); err != nil {
+	probe := train.DefaultOptions()
+	probe.Engine, probe.Device = o.Engine, o.Device
+	if err := probe.Validate(); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	m := &Manager{
-		modelsDir: o.ModelsDir, dir: filepath.Join(o.ModelsDir, JobsFolder), device: o.Device,
+		modelsDir: o.ModelsDir, dir: filepath.Join(o.ModelsDir, JobsFolder), device: o.Device, engine: o.Engine,
 		log:       o.Logger,
 		keep:      cmp.Or(o.KeepJobs, DefaultKeepJobs),
 		published: o.Published,
@@ -127,7 +133,7 @@ func Open(o Options) (*Manager, error) {
 	if o.Limits != nil {
 		m.limits = *o.Limits
 	} else {
-		m.limits = DefaultLimits(o.Device)
+		m.limits = DefaultLimits(o.Engine, o.Device)
 	}
 	if err := m.load(); err != nil {
 		return nil, err
@@ -444,6 +450,7 @@ func (m *Manager) run(ctx context.Context, j *job) {
 	m.mu.Unlock()
 
 	o := jobrequest.TrainOptions(req, m.device)
+	o.Engine = m.engine
 	o.CheckpointDir, o.Resume, o.LogEvery = j.dir, resume, logEvery(o)
 	start := time.Now()
 	m.log.Info("job running", "job", j.ID, "resume", resume)

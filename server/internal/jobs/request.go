@@ -32,10 +32,11 @@ const (
 	CPUDefaultEpochs = 3
 )
 
-// DefaultLimits are the limits and defaults of a server's jobs on device.
-func DefaultLimits(device string) api.JobLimits {
+// DefaultLimits are the limits and defaults of a server's jobs trained by engine on
+// device.
+func DefaultLimits(engine, device string) api.JobLimits {
 	def := train.DefaultOptions()
-	deviceName, cpu := train.DescribeDevice(def.Engine, device)
+	deviceName, cpu := train.DescribeDevice(engine, device)
 	if cpu {
 		def.Config.Width, def.Epochs = CPUDefaultWidth, CPUDefaultEpochs
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/hack-pad/safejs"
@@ -543,4 +544,21 @@ func download(name, mime string, data []byte) error {
 		global.Call("setTimeout", revoke, 10000)
 	}
 	return nil
+}
+
+// fetchSample loads a shipped sample image (from the service worker's cache when
+// offline) as a file to score.
+func fetchSample(u string) (fileRef, error) {
+	resp, err := call(global, "fetch", u)
+	if err != nil {
+		return fileRef{}, err
+	}
+	if !getBool(resp, "ok") {
+		return fileRef{}, fmt.Errorf("%s: %s", u, getString(resp, "statusText"))
+	}
+	blob, err := call(resp, "blob")
+	if err != nil {
+		return fileRef{}, err
+	}
+	return fileRef{handle: blob, name: path.Base(u), size: int64(getFloat(blob, "size"))}, nil
 }

@@ -61,3 +61,5 @@ func publishModel(string, []byte, []byte, string) (api.Model, error) {
 	return api.Model{}, errNotBrowser
 }
 func forgetImages() {}
+
+func fetchSample(string) (fileRef, error) { return fileRef{}, errNotBrowser }

@@ -65,6 +65,11 @@ func (p *checkPage) OnMount(ctx app.Context) {
 	ctx.Handle(actionSort, func(app.Context, app.Action) { session.toggleSort() })
 	ctx.Handle(actionClear, func(app.Context, app.Action) { p.clear() })
 	ctx.Handle(actionExport, func(app.Context, app.Action) { p.export() })
+	ctx.Handle(actionSample, func(ctx app.Context, a app.Action) {
+		if u, ok := a.Value.(string); ok {
+			p.scoreSamples(ctx, u)
+		}
+	})
 	// A second mount (go-app remounts on Back) replaces the first's listener; results
 	// that arrive while no page is mounted wait in the session.
 	p.releases = append(p.releases, session.attach(func() {
@@ -228,6 +233,30 @@ func (p *checkPage) addFiles(files []fileRef) {
 	session.changed()
 }
 
+// scoreSamples adds the shipped digit at url to the batch, or all of them for "".
+func (p *checkPage) scoreSamples(ctx app.Context, url string) {
+	var urls []string
+	if url != "" {
+		urls = []string{url}
+	} else {
+		for _, s := range Samples() {
+			urls = append(urls, s.URL)
+		}
+	}
+	ctx.Async(func() {
+		files := make([]fileRef, 0, len(urls))
+		for _, u := range urls {
+			f, err := fetchSample(u)
+			if err != nil {
+				ctx.Dispatch(func(app.Context) { p.notice = "Cannot load the sample digits: " + err.Error() })
+				return
+			}
+			files = append(files, f)
+		}
+		ctx.Dispatch(func(app.Context) { p.addFiles(files) })
+	})
+}
+
 // submit queues f on the session's workers; the result goes to the session, whether
 // a check page is mounted or not.
 func submit(t ticket, f fileRef) {
@@ -272,6 +301,7 @@ func (p *checkPage) Render() app.UI {
 				Locked:  v.done+v.failed < v.total || v.status == modelLoading,
 			},
 			&dropZone{Dragging: p.dragging, Ready: v.status == modelReady, InputID: fileInputID},
+			app.If(v.model.Dataset == "mnist", &sampleStrip{AnomalyClass: v.model.AnomalyClass, Disabled: v.status != modelReady}),
 			app.If(v.total > 0, &batchBar{
 				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.anomalous,
 				Rate: v.rate, ByScore: v.byScore,

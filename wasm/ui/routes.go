@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/maxence-charriere/go-app/v9/pkg/app"
+import (
+	"fmt"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
 
 // Paths of the app's pages. The server registers them through [Routes] as the client
 // does; a page missing on either side answers 404 or renders nothing.
@@ -33,7 +37,31 @@ const (
 	// MB), cached at install like the kernel worker, so that "Train here" works offline
 	// after one visit.
 	PackURL = "/web/data/mnist-pack.gz"
+	// SamplesPath holds a few MNIST test digits as PNG files (see SampleURLs), so
+	// that one can try the app without images of one's own, offline too.
+	SamplesPath = "/web/samples/"
+	// SamplesPerDigit is how many test digits of each class the app ships.
+	SamplesPerDigit = 2
 )
+
+// Sample is one of the MNIST test digits the app ships.
+type Sample struct {
+	Digit int
+	URL   string
+}
+
+// Samples lists the shipped digits: SamplesPerDigit of each class, in class order,
+// at SamplesPath + "mnist-<digit>-<k>.png" (k from 1), the first test images of each
+// class in the MNIST test file.
+func Samples() []Sample {
+	var out []Sample
+	for d := range 10 {
+		for k := 1; k <= SamplesPerDigit; k++ {
+			out = append(out, Sample{Digit: d, URL: fmt.Sprintf("%smnist-%d-%d.png", SamplesPath, d, k)})
+		}
+	}
+	return out
+}
 
 // Environment variables the server passes to the app (go-app's Handler.Env, read with
 // app.Getenv): what the app must know before, or without, reaching the API.

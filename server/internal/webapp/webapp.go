@@ -128,6 +128,11 @@ func New(opts Options) (*App, error) {
 	if _, ok := assets[strings.TrimPrefix(ui.PackURL, "/web/")]; ok {
 		cacheable = append(cacheable, ui.PackURL)
 	}
+	for _, sample := range ui.Samples() { // the check page's sample digits, offline too
+		if _, ok := assets[strings.TrimPrefix(sample.URL, "/web/")]; ok {
+			cacheable = append(cacheable, sample.URL)
+		}
+	}
 	interval := opts.AutoUpdateInterval
 	switch {
 	case interval == 0:

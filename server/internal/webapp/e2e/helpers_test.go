@@ -112,6 +112,21 @@ func webDir(t testing.TB) string {
 			}
 			os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
 		}
+		// The sample digits of the check page, committed in web/samples.
+		samples, err := os.ReadDir(filepath.Join(root, "web", "samples"))
+		if err != nil {
+			buildErr = err
+			return
+		}
+		os.MkdirAll(filepath.Join(dir, "samples"), 0o755)
+		for _, e := range samples {
+			b, err := os.ReadFile(filepath.Join(root, "web", "samples", e.Name()))
+			if err != nil {
+				buildErr = err
+				return
+			}
+			os.WriteFile(filepath.Join(dir, "samples", e.Name()), b, 0o644)
+		}
 		// The MNIST pack the browser trains on, as make web writes it.
 		var pack bytes.Buffer
 		if buildErr = data.WritePack(&pack, data.Options{Dataset: data.MNIST}, 700, 150); buildErr != nil {

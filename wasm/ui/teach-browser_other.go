@@ -13,3 +13,7 @@ import (
 func watchPicks([]string, func(string, fileRef)) func() { return func() {} }
 
 func fetchCard(api.Model) ([]byte, error) { return nil, errors.New("no browser") }
+
+func watchDrawing(string, func()) func()     { return func() {} }
+func clearDrawing(string)                    {}
+func drawingFile(string) (fileHandle, error) { return fileHandle{}, errors.New("no browser") }

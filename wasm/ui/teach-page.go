@@ -21,6 +21,9 @@ const PathTeach = "/teach"
 const (
 	teachFileInput    = "teach-file"
 	teachCompareInput = "teach-compare-file"
+	// teachCanvas is the drawing pad; drawingID marks its subject.
+	teachCanvas = "teach-canvas"
+	drawingID   = -3
 )
 
 // teachPage explains one image. It runs the file again, in a kernel worker of its own
@@ -50,6 +53,11 @@ type teachPage struct {
 	gen int
 	// urls are the blob URLs of the images shown, revoked when the page goes.
 	urls []string
+	// A drawing is scored again as it changes, one run at a time: drawBusy while a run
+	// is under way, drawDirty when the drawing changed meanwhile; drawRuns counts the
+	// drawing's finished runs.
+	drawBusy, drawDirty bool
+	drawRuns            int
 }
 
 // teachWorker is the teaching view's kernel worker and the model loaded in it; it
@@ -69,7 +77,9 @@ func (p *teachPage) OnNav(ctx app.Context) {
 	for _, r := range p.releases {
 		r()
 	}
-	p.releases = []func(){watchPicks([]string{teachFileInput, teachCompareInput}, func(id string, f fileRef) {
+	p.releases = []func(){watchDrawing(teachCanvas, func() {
+		ctx.Dispatch(func(ctx app.Context) { p.onDrawn(ctx) })
+	}), watchPicks([]string{teachFileInput, teachCompareInput}, func(id string, f fileRef) {
 		ctx.Dispatch(func(ctx app.Context) {
 			s := teachSubject{ID: -1, Name: f.name, File: f.handle, Model: p.model}
 			if id == teachFileInput {
@@ -166,18 +176,24 @@ func parseCard(raw []byte) (*card.Card, string) {
 // run explains s (primary) or the image to compare with it; it loads the model first
 // when s uses another one.
 func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
-	if primary {
+	drawing := s.ID == drawingID
+	switch {
+	case primary && drawing:
+		// A drawing is scored again and again: its last explanation stays on show
+		// until the next one is there.
+		p.model = s.Model
+	case primary:
 		p.model = s.Model
 		p.setCard(nil, "")
 		p.a, p.b, p.bNote = nil, nil, ""
 		p.state, p.message = "loading", "Running the model "+humanName(s.Model)+" on "+s.Name+" in this page…"
-	} else {
+	default:
 		p.bNote = "Scoring " + s.Name + "…"
 	}
 	p.gen++
 	gen := p.gen
 	m, c := s.Model, p.card
-	if primary {
+	if primary && !drawing {
 		revokeURLs(p.urls...)
 		p.urls = nil
 	}
@@ -190,12 +206,15 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 		var contrast *explanation
 		var contrastErr error
 		others := recentSubjects()
-		if primary && err == nil {
+		if primary && err == nil && !drawing {
 			if o, ok := contrastFor(s, others); ok {
 				contrast, contrastErr = explainFile(m, o, c)
 			}
 		}
 		ctx.Dispatch(func(ctx app.Context) {
+			if drawing {
+				defer p.drawDone(ctx)
+			}
 			if gen != p.gen { // overtaken: a newer run reports
 				for _, x := range []*explanation{e, contrast} {
 					if x != nil {
@@ -207,6 +226,10 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 			p.others = others
 			if primary {
 				p.setCard(c, note)
+			}
+			if drawing && err == nil {
+				revokeURLs(p.urls...) // the drawing's previous explanation
+				p.urls = nil
 			}
 			for _, x := range []*explanation{e, contrast} {
 				if x != nil {
@@ -232,6 +255,59 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 			}
 		})
 	})
+}
+
+// onDrawn scores the drawing again, unless a run is under way: then it is scored once
+// more when that run ends.
+func (p *teachPage) onDrawn(ctx app.Context) {
+	if p.drawBusy {
+		p.drawDirty = true
+		return
+	}
+	m := p.model
+	if m.URL == "" {
+		return
+	}
+	p.drawBusy, p.drawDirty = true, false
+	ctx.Async(func() {
+		f, err := drawingFile(teachCanvas)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.drawBusy = false
+				p.message = "Cannot read the drawing: " + err.Error()
+				return
+			}
+			s := teachSubject{ID: drawingID, Name: "your drawing", File: f, Model: m}
+			p.subject = s
+			p.run(ctx, s, true)
+		})
+	})
+}
+
+// drawDone ends a run on the drawing, and starts the next if it changed meanwhile.
+func (p *teachPage) drawDone(ctx app.Context) {
+	p.drawBusy = false
+	p.drawRuns++
+	if p.drawDirty {
+		p.onDrawn(ctx)
+	}
+}
+
+// drawPad is the drawing pad: draw a digit, and the panels below follow it.
+func (p *teachPage) drawPad() app.UI {
+	prompt := "Draw a digit with the mouse, a pen or a finger: the panels below follow your drawing."
+	if c := p.model.AnomalyClass; c != "" && p.model.Dataset == "mnist" {
+		prompt = fmt.Sprintf("Draw a digit with the mouse, a pen or a finger: the panels below follow your drawing. This model learnt every digit but %s. Draw a %s and watch the score rise; then try to fool it: a %s it calls normal, or another digit it calls anomalous.", c, c, c)
+	}
+	return app.Section().Class("teach-draw").ID("teach-draw").DataSet("runs", p.drawRuns).Body(
+		app.Canvas().ID(teachCanvas).Width(280).Height(280).Aria("label", "drawing pad").Class("draw-pad"),
+		app.Div().Class("draw-side").Body(
+			app.P().Class("caption").Text(prompt),
+			app.Button().Class("button subtle").ID("clear-drawing").Text("Clear").OnClick(func(ctx app.Context, e app.Event) {
+				clearDrawing(teachCanvas)
+			}),
+		),
+	)
 }
 
 // explainFile runs the model m on the file of s in the teaching view's worker.
@@ -294,6 +370,9 @@ func (p *teachPage) Render() app.UI {
 			),
 			app.H1().Text("How an image gets its score"),
 			app.P().Class("teach-lead").Text("GANomaly learns normal images only. It squeezes an image x into a short code z, rebuilds the image x̂ from that code, and squeezes x̂ again into ẑ. For normal images the two codes agree; for an anomaly they drift apart, and the distance between z and ẑ is the score."),
+			// The pad comes before the parts that come and go: go-app matches children
+			// by position, and a canvas it re-creates loses its drawing.
+			p.drawPad(),
 			app.If(p.message != "", app.P().ID("teach-status").Class("teach-status "+p.state).Role("status").Text(p.message)),
 			app.If(p.state != "ready", app.P().Body(
 				app.Label().Class("button").For(teachFileInput).Text("Choose an image"),

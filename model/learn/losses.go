@@ -1,15 +1,14 @@
 package learn
 
-import "math"
+import (
+	"math"
 
-// Losses are the terms of one training step.
-type Losses struct {
-	Adv float64 `json:"adv"` // feature matching, mean((f_D(x) − f_D(x̂))²)
-	Con float64 `json:"con"` // L1(x̂, x)
-	Enc float64 `json:"enc"` // mean((ẑ − z)²)
-	G   float64 `json:"g"`   // w_adv·Adv + w_con·Con + w_enc·Enc
-	D   float64 `json:"d"`   // 0.5·[BCE(D(x), 1) + BCE(D(x̂), 0)]
-}
+	"github.com/ganomaly-go/ganomaly-go/model"
+)
+
+// Losses are the terms of one training step (model.Losses: the model's schema, which
+// every trainer and reader shares).
+type Losses = model.Losses
 
 // meanSquare returns mean((a − b)²) and, when grad is not nil, writes scale·∂/∂a
 // = scale·2(a − b)/N into it.

@@ -3,8 +3,8 @@ package progress
 import (
 	"time"
 
+	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/card"
-	"github.com/ganomaly-go/ganomaly-go/model/learn"
 )
 
 // Event kinds, in the order a run emits them: one "start", "step" every few
@@ -29,7 +29,7 @@ type Event struct {
 	// total the run will take.
 	Iteration  int           `json:"iteration,omitempty"`
 	Iterations int           `json:"iterations,omitempty"`
-	Losses     *learn.Losses `json:"losses,omitempty"`
+	Losses     *model.Losses `json:"losses,omitempty"`
 	// ImagesPerSecond is the training throughput since the previous "step" event, and
 	// ETASeconds the time the run still needs at this session's pace ("step").
 	ImagesPerSecond float64 `json:"images_per_second,omitempty"`

@@ -3,7 +3,7 @@ package api
 import (
 	"fmt"
 
-	"github.com/ganomaly-go/ganomaly-go/model/learn"
+	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/progress"
 	"strconv"
 	"strings"
@@ -165,9 +165,9 @@ func (p JobProgress) Fraction() float64 {
 	return min(1, max(0, float64(p.Iteration)/float64(p.Iterations)))
 }
 
-// Losses are the terms of a training step: the trainer's own type (model/learn), so
-// that the trainer, the server and the browser share one schema.
-type Losses = learn.Losses
+// Losses are the terms of a training step: the model's own type, so that the
+// trainers, the server and the browser share one schema.
+type Losses = model.Losses
 
 // EpochFigures and Sample are the run's own (package model/progress).
 type (

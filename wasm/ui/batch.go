@@ -152,11 +152,14 @@ var csvHeader = []string{"file", "bytes", "status", "score", "raw_score", "thres
 
 // csv exports the items in display order. Numbers carry full precision so that the
 // file can be compared with `ganomaly score` output.
-func (b *batch) csv(byScore bool) []byte {
+func (b *batch) csv(byScore bool) []byte { return itemsCSV(b.view(byScore)) }
+
+// itemsCSV exports items, with their verdicts and thresholds as they are.
+func itemsCSV(items []item) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(csvHeader)
-	for _, it := range b.view(byScore) {
+	for _, it := range items {
 		row := []string{it.Name, strconv.FormatInt(it.Size, 10), "", "", "", "", "", it.Model, it.ModelVersion, it.Err}
 		switch it.State {
 		case itemQueued:

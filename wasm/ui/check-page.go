@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -65,6 +66,17 @@ func (p *checkPage) OnMount(ctx app.Context) {
 	ctx.Handle(actionSort, func(app.Context, app.Action) { session.toggleSort() })
 	ctx.Handle(actionClear, func(app.Context, app.Action) { p.clear() })
 	ctx.Handle(actionExport, func(app.Context, app.Action) { p.export() })
+	ctx.Handle(actionThreshold, func(ctx app.Context, a app.Action) {
+		if v, err := strconv.ParseFloat(fmt.Sprint(a.Value), 64); err == nil {
+			session.setThreshold(v, false)
+		}
+	})
+	ctx.Handle(actionResetThreshold, func(app.Context, app.Action) { session.setThreshold(0, true) })
+	ctx.Handle(actionShow, func(ctx app.Context, a app.Action) {
+		if s, ok := a.Value.(batchShow); ok {
+			session.setShow(s.Table, s.OnlyAnomalous, s.More)
+		}
+	})
 	ctx.Handle(actionSample, func(ctx app.Context, a app.Action) {
 		if u, ok := a.Value.(string); ok {
 			p.scoreSamples(ctx, u)
@@ -307,14 +319,32 @@ func (p *checkPage) Render() app.UI {
 				Rate: v.rate, ByScore: v.byScore,
 			}),
 			app.If(p.notice != "", app.P().Class("notice").Text(p.notice)),
-			app.Section().Class("cards").Aria("live", "polite").Body(
-				app.Range(v.items).Slice(func(i int) app.UI { return &resultCard{Item: v.items[i]} }),
-			),
+			app.If(v.done > 0 && v.model.Calibration.Calibrated(), &batchReview{
+				Review: v.review, ModelThr: v.model.NormalizedThreshold, Table: v.table, Only: v.onlyAnomalous,
+				Hidden: v.hidden + v.capped, Shown: len(v.items),
+			}),
+			p.results(v),
 		),
 		app.Footer().Class("footer").Body(
 			app.Text("GANomaly (Akcay et al., 2018) in Go. Scoring runs on this device."),
 			app.If(p.serverVersion != "", app.Span().Class("version").Text(" Server "+p.serverVersion+".")),
 		),
+	)
+}
+
+// results shows the batch as cards, or as a table; a large batch's cards come a
+// page at a time.
+func (p *checkPage) results(v checkView) app.UI {
+	if v.table {
+		return batchTable(v.items)
+	}
+	return app.Div().Body(
+		app.Section().Class("cards").Aria("live", "polite").Body(
+			app.Range(v.items).Slice(func(i int) app.UI { return &resultCard{Item: v.items[i]} }),
+		),
+		app.If(v.capped > 0, app.Button().Class("button").ID("show-more").Textf("Show %d more", min(v.capped, defaultCardLimit)).OnClick(func(ctx app.Context, e app.Event) {
+			ctx.NewActionWithValue(actionShow, batchShow{Table: v.table, OnlyAnomalous: v.onlyAnomalous, More: true})
+		})),
 	)
 }
 

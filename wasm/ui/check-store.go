@@ -24,10 +24,18 @@ type checkSession struct {
 	pending []fileRef // dropped before the model was ready
 	// gen counts Clears and model switches: results of an older generation are
 	// dropped, and so are its queued jobs.
-	gen        int64
-	byScore    bool
-	batchStart time.Time
-	batchLast  time.Time
+	gen     int64
+	byScore bool
+	// threshold is the user's threshold on the [0, 1] scale when custom is set;
+	// otherwise each result keeps the model's verdict.
+	threshold float64
+	custom    bool
+	// How the batch is shown: as a table instead of cards, anomalous items only,
+	// and how many cards at most (a large batch grows by "Show more").
+	table, onlyAnomalous bool
+	cardLimit            int
+	batchStart           time.Time
+	batchLast            time.Time
 
 	model   api.Model
 	status  modelStatus
@@ -104,20 +112,57 @@ func (s *checkSession) notify() {
 
 // checkView is what the page renders, copied under the lock.
 type checkView struct {
+	// items are the items shown (at the batch's threshold, filtered, in display
+	// order); hidden counts those the filter leaves out, capped those beyond the
+	// cards shown.
 	items                          []item
+	hidden, capped                 int
 	done, failed, total, anomalous int
 	rate                           float64
 	byScore                        bool
+	table, onlyAnomalous           bool
+	review                         review
 	model                          api.Model
 	status                         modelStatus
 	message                        string
 }
 
+// defaultCardLimit is how many cards a batch shows before "Show more": a thousand
+// cards of three images each make a page tens of thousands of pixels long.
+const defaultCardLimit = 60
+
+// judgedLocked is the batch in display order at its threshold.
+func (s *checkSession) judgedLocked() []item {
+	return judged(s.batch.view(s.byScore), s.thresholdLocked(), s.custom)
+}
+
+// thresholdLocked is the batch's threshold on the [0, 1] scale.
+func (s *checkSession) thresholdLocked() float64 {
+	if s.custom {
+		return s.threshold
+	}
+	return s.model.NormalizedThreshold
+}
+
 func (s *checkSession) view() checkView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := checkView{items: s.batch.view(s.byScore), anomalous: s.batch.anomalous(), byScore: s.byScore,
+	all := s.judgedLocked()
+	v := checkView{byScore: s.byScore, table: s.table, onlyAnomalous: s.onlyAnomalous,
 		model: s.model, status: s.status, message: s.message}
+	v.review = reviewOf(all, s.thresholdLocked(), s.custom, s.model.AnomalyClass)
+	v.anomalous = v.review.Anomalous
+	for _, it := range all {
+		if s.onlyAnomalous && !(it.State == itemDone && it.Anomalous) {
+			v.hidden++
+			continue
+		}
+		v.items = append(v.items, it)
+	}
+	if limit := max(s.cardLimit, defaultCardLimit); !s.table && len(v.items) > limit {
+		v.capped = len(v.items) - limit
+		v.items = v.items[:limit]
+	}
 	v.done, v.failed, v.total = s.batch.counts()
 	if d := s.batchLast.Sub(s.batchStart).Seconds(); v.done+v.failed > 0 && d > 0 {
 		v.rate = float64(v.done+v.failed) / d
@@ -137,11 +182,31 @@ func (s *checkSession) busy() bool {
 	return s.busyLocked()
 }
 
-// csv exports the batch in the order shown.
+// csv exports the whole batch in the order shown, at its threshold.
 func (s *checkSession) csv() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.batch.csv(s.byScore)
+	return itemsCSV(s.judgedLocked())
+}
+
+// setThreshold sets the batch's threshold on the [0, 1] scale; reset goes back to
+// the model's.
+func (s *checkSession) setThreshold(v float64, reset bool) {
+	s.mu.Lock()
+	s.threshold, s.custom = min(1, max(0, v)), !reset
+	s.mu.Unlock()
+	s.changed()
+}
+
+// setShow sets how the batch is shown; more adds a page of cards.
+func (s *checkSession) setShow(table, onlyAnomalous, more bool) {
+	s.mu.Lock()
+	s.table, s.onlyAnomalous = table, onlyAnomalous
+	if more {
+		s.cardLimit = max(s.cardLimit, defaultCardLimit) + defaultCardLimit
+	}
+	s.mu.Unlock()
+	s.changed()
 }
 
 func (s *checkSession) toggleSort() {
@@ -236,6 +301,7 @@ func (s *checkSession) clear() (urls []string) {
 	// cleared batch must not find another file under the same id.
 	s.batch = batch{nextID: s.batch.nextID}
 	s.pending = nil
+	s.custom, s.cardLimit = false, 0
 	forgetSubjects() // the teaching view explains files of the current batch only
 	return urls
 }
@@ -252,6 +318,7 @@ func (s *checkSession) beginLoad(m api.Model) (pl *pool, ok bool) {
 	s.started = true
 	s.gen++ // results of the previous model are not shown
 	s.model = m
+	s.custom = false // a threshold belongs to its model
 	s.status, s.message = modelLoading, "Loading "+m.Name+"…"
 	return s.pool, true
 }

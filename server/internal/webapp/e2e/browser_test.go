@@ -102,6 +102,12 @@ func TestBrowser(t *testing.T) {
 	if longest > 1000 {
 		t.Errorf("the page froze for %.0f ms during the batch", longest)
 	}
+	// A large batch shows its cards a page at a time: 60, then "Show 40 more".
+	if n := evaluate[int](t, ctx, `document.querySelectorAll("article.card").length`); n != 60 {
+		t.Errorf("%d cards shown of a 100-image batch, want the first 60", n)
+	}
+	evaluate[bool](t, ctx, `(document.getElementById("show-more").click(), true)`)
+	waitFor(t, ctx, "every card", `document.querySelectorAll("article.card").length === 100 && document.getElementById("show-more") === null`, 30*time.Second)
 	// Every card of the batch against native scoring of the same file.
 	checkCards(t, evaluate[[]card](t, ctx, readCards), nativeScores(t, hundred))
 

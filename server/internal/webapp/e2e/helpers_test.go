@@ -83,6 +83,10 @@ var (
 // simdEnv is what the Makefile's SIMD_ENV sets for the kernel worker.
 var simdEnv = []string{"GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd"}
 
+// appGCFlags is how make web builds app.wasm (see APP_GCFLAGS in the Makefile): go-app
+// not inlined, which keeps the app under its size budget.
+const appGCFlags = "-gcflags=github.com/maxence-charriere/go-app/v9/...=-l"
+
 func webDir(t testing.TB) string {
 	t.Helper()
 	if *keepWeb != "" {
@@ -137,7 +141,11 @@ func webDir(t testing.TB) string {
 			return
 		}
 		for out, pkg := range map[string]string{"app.wasm": "./wasm", "worker.wasm": "./wasm/worker", "worker-scalar.wasm": "./wasm/worker"} {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, out), pkg)
+			args := []string{"build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, out), pkg}
+			if out == "app.wasm" {
+				args = append(args[:3], append([]string{appGCFlags}, args[3:]...)...)
+			}
+			cmd := exec.Command("go", args...)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 			if out == "worker.wasm" {

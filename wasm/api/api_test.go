@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,49 @@ func TestJobHelpers(t *testing.T) {
 		if got := FormatETA(secs); got != want {
 			t.Errorf("FormatETA(%v) = %q, want %q", secs, got, want)
 		}
+	}
+}
+
+func TestLimitsRefuseAndEstimate(t *testing.T) {
+	l := JobLimits{Datasets: []string{"mnist"}, ImageSizes: []int{16, 32, 64}, MaxEpochs: 50, MaxWidth: 64, MaxBatchSize: 256, MaxTrain: 60000,
+		Defaults: JobRequest{Dataset: "mnist", Epochs: 3, ImageSize: 32, Width: 16, BatchSize: 64}}
+	ok := l.Defaults
+	if f, msg := l.Refuse(ok); f != "" {
+		t.Errorf("the defaults refused: %s %s", f, msg)
+	}
+	for _, c := range []struct {
+		change func(*JobRequest)
+		field  string
+	}{
+		{func(r *JobRequest) { r.Epochs = 51 }, "epochs"},
+		{func(r *JobRequest) { r.ImageSize = 48 }, "image_size"},
+		{func(r *JobRequest) { r.Width = 128 }, "width"},
+		{func(r *JobRequest) { r.BatchSize = 512 }, "batch_size"},
+		{func(r *JobRequest) { r.MaxTrain = 70000 }, "max_train"},
+		{func(r *JobRequest) { r.Dataset = "folder" }, "dataset"},
+	} {
+		r := ok
+		c.change(&r)
+		if f, msg := l.Refuse(r); f != c.field || msg == "" {
+			t.Errorf("%+v: refused %q (%s), want %q", r, f, msg, c.field)
+		}
+	}
+	if _, ok := l.Estimate(ok); ok {
+		t.Error("an estimate without a measurement")
+	}
+	l.Measured = &Throughput{Width: 16, ImageSize: 32, Channels: 1, ImagesPerSecond: 453.6}
+	s, okE := l.Estimate(ok) // 3 epochs of 45,312 images at 453.6 images/s
+	if !okE || math.Abs(s-3*45312/453.6) > 1e-9 {
+		t.Errorf("estimate %v s", s)
+	}
+	wide := ok
+	wide.Width = 32 // four times the work per image
+	if s4, _ := l.Estimate(wide); math.Abs(s4-4*s) > 1e-6 {
+		t.Errorf("width 32: %v s, want %v", s4, 4*s)
+	}
+	capped := ok
+	capped.MaxIterations = 10
+	if sc, _ := l.Estimate(capped); math.Abs(sc-640/453.6) > 1e-9 {
+		t.Errorf("10 steps: %v s", sc)
 	}
 }

@@ -86,6 +86,18 @@ type JobLimits struct {
 	// DeviceName what that is on this server, in words ("CPU, 2 cores").
 	Device     string `json:"device"`
 	DeviceName string `json:"device_name,omitempty"`
+	// Measured is the training throughput of the server's last job, for estimates
+	// before a job starts; nil until a job has run since the server started.
+	Measured *Throughput `json:"measured,omitempty"`
+}
+
+// Throughput is how fast a job trained: images per second at its width, image size
+// and channels.
+type Throughput struct {
+	Width           int     `json:"width"`
+	ImageSize       int     `json:"image_size"`
+	Channels        int     `json:"channels"`
+	ImagesPerSecond float64 `json:"images_per_second"`
 }
 
 // JobState is where a job is in its life.

@@ -201,12 +201,15 @@ func (p *checkPage) loadModel(ctx app.Context, m api.Model) bool {
 		} else {
 			close(started)
 		}
+		session.progress(m, fmt.Sprintf("getting the weights of %s (%s) and starting %d kernel worker%s", humanName(m), humanBytes(m.Size), workerCount(), plural(workerCount())))
 		weights, fromCache, err := loadWeights(m)
+		session.progress(m, fmt.Sprintf("starting %d kernel worker%s", workerCount(), plural(workerCount())))
 		<-started
 		if err == nil {
 			err = poolErr
 		}
 		if err == nil {
+			session.progress(m, "loading the model into the kernel workers")
 			err = pl.load(weights)
 		}
 		var msg string
@@ -312,7 +315,7 @@ func (p *checkPage) Render() app.UI {
 				Cached:  p.cached,
 				Locked:  v.done+v.failed < v.total || v.status == modelLoading,
 			},
-			&dropZone{Dragging: p.dragging, Ready: v.status == modelReady, InputID: fileInputID},
+			&dropZone{Dragging: p.dragging, Ready: v.status == modelReady, Failed: v.status == modelFailed, Status: v.message, InputID: fileInputID},
 			app.If(v.model.Dataset == "mnist", &sampleStrip{AnomalyClass: v.model.AnomalyClass, Disabled: v.status != modelReady}),
 			app.If(v.total > 0, &batchBar{
 				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.anomalous,

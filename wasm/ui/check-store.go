@@ -356,6 +356,16 @@ func (s *checkSession) endLoad(m api.Model, pl *pool, message string, err error)
 	return t, submit
 }
 
+// progress says what the load of m is doing, while it is the model being loaded.
+func (s *checkSession) progress(m api.Model, what string) {
+	s.mu.Lock()
+	if s.model.URL == m.URL && s.status == modelLoading {
+		s.message = "Getting ready: " + what + "…"
+	}
+	s.mu.Unlock()
+	s.changed()
+}
+
 // fail says why no model can be loaded.
 func (s *checkSession) fail(message string) {
 	s.mu.Lock()

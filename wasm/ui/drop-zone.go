@@ -9,8 +9,11 @@ type dropZone struct {
 	app.Compo
 
 	Dragging bool
-	Ready    bool
-	InputID  string
+	// Ready is set once the model can score; until then the zone says what is being
+	// prepared (Status), and files dropped wait.
+	Ready, Failed bool
+	Status        string
+	InputID       string
 }
 
 func (d *dropZone) Render() app.UI {
@@ -18,8 +21,20 @@ func (d *dropZone) Render() app.UI {
 	if d.Dragging {
 		class += " dragging"
 	}
+	if !d.Ready {
+		class += " not-ready"
+	}
+	title, status := "Drop images here", ""
+	switch {
+	case !app.IsClient:
+		// The page as the server sent it: nothing listens for files yet.
+		title, status = "Getting ready…", "Loading the app (about 2.5 MB the first time, then from this device)."
+	case !d.Ready && !d.Failed:
+		title, status = "Getting ready…", d.Status+" Images dropped now wait, and are scored as soon as it is ready."
+	}
 	return app.Section().ID("drop-zone").Class(class).DataSet("ready", d.Ready).DataSet("client", app.IsClient).Body(
-		app.P().Class("drop-title").Text("Drop images here"),
+		app.P().Class("drop-title").Text(title),
+		app.If(status != "", app.P().Class("drop-status").ID("drop-status").Text(status)),
 		app.P().Body(
 			app.Text("PNG, JPEG, GIF or WebP, one or many: "),
 			app.Label().Class("button").For(d.InputID).Text("choose files"),

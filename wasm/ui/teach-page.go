@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 
@@ -58,6 +59,9 @@ type teachPage struct {
 	// drawing's finished runs.
 	drawBusy, drawDirty bool
 	drawRuns            int
+	// step is the stage the step-through highlights, 1 to len(stepTitles); 0 when
+	// every stage is shown at once.
+	step int
 }
 
 // teachWorker is the teaching view's kernel worker and the model loaded in it; it
@@ -411,21 +415,94 @@ func panel(id, title, caption string, body ...app.UI) app.UI {
 	)
 }
 
+// stepTitles name the stages of the step-through, in order: x, z, x̂, ẑ, the distance.
+var stepTitles = []string{"x", "z", "x̂", "ẑ", "score"}
+
+// stepText says, with this image's numbers, what stage k (from 1) does.
+func stepText(k int, e *explanation, cal model.Calibration) string {
+	nz := len(e.Z)
+	switch k {
+	case 1:
+		return "1 of 5 · x: the image as the model sees it, resized and scaled to [−1, 1]. Nothing is learnt about it yet."
+	case 2:
+		lo, hi := minMax(e.Z)
+		return fmt.Sprintf("2 of 5 · z = G_E(x): encoder 1 squeezes x into %d numbers, from %s to %s (length ‖z‖ = %s). Everything the model keeps of the image is in them.", nz, g(lo), g(hi), g(norm(e.Z)))
+	case 3:
+		return "3 of 5 · x̂ = G_D(z): the decoder rebuilds an image from z alone. For the images it learnt, x̂ looks like x; the picture of |x − x̂| shows where it does not."
+	case 4:
+		return fmt.Sprintf("4 of 5 · ẑ = E(x̂): encoder 2 squeezes the rebuilt image into %d numbers again (‖ẑ‖ = %s). For a normal image, ẑ comes back close to z.", nz, g(norm(e.ZHat)))
+	}
+	verdict := "no verdict: this model has no threshold"
+	if cal.Calibrated() {
+		verdict = fmt.Sprintf("%s on the 0–1 scale, against the threshold %s: %s", strconv.FormatFloat(e.Score, 'f', 4, 64),
+			strconv.FormatFloat(cal.NormalizedThreshold(), 'f', 4, 64), map[bool]string{true: "anomalous", false: "normal"}[e.Anomalous])
+	}
+	how := fmt.Sprintf("the mean of the %d squared differences (z_i − ẑ_i)²", nz)
+	if e.Kind == model.ScoreL1 {
+		how = fmt.Sprintf("the sum of the %d differences |z_i − ẑ_i|", nz)
+	}
+	return fmt.Sprintf("5 of 5 · the score: %s is the raw score A(x) = %s; calibrated, %s.", how, g(e.Raw), verdict)
+}
+
+func minMax(v []float32) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		lo, hi = min(lo, float64(x)), max(hi, float64(x))
+	}
+	return lo, hi
+}
+
+func norm(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
+
+// stepClass marks a stage's element for the step-through: lit when it is the current
+// stage, dimmed when another one is.
+func (p *teachPage) stepClass(class string, k int) string {
+	switch {
+	case p.step == 0:
+		return class
+	case p.step == k:
+		return class + " step-on"
+	}
+	return class + " step-off"
+}
+
+// stepper walks a class through the stages, one at a time, with the numbers.
+func (p *teachPage) stepper(e *explanation) app.UI {
+	move := func(d int) app.EventHandler {
+		return func(ctx app.Context, ev app.Event) { p.step = max(0, min(len(stepTitles), p.step+d)) }
+	}
+	return app.Div().Class("teach-stepper").ID("teach-stepper").DataSet("step", p.step).Body(
+		app.Button().Class("button").ID("step-prev").Text("← Previous").Disabled(p.step <= 1).OnClick(move(-1)),
+		app.Button().Class("button primary").ID("step-next").Text(map[bool]string{true: "Step through x → z → x̂ → ẑ", false: "Next →"}[p.step == 0]).
+			Disabled(p.step == len(stepTitles)).OnClick(move(1)),
+		app.If(p.step > 0, app.Button().Class("button subtle").ID("step-all").Text("Show all").
+			OnClick(func(ctx app.Context, ev app.Event) { p.step = 0 })),
+		app.If(p.step > 0, app.P().Class("step-text").ID("step-text").Text(stepText(p.step, e, p.calibration()))),
+	)
+}
+
 // 1. The three stages.
 func (p *teachPage) stages(e *explanation) app.UI {
 	nz := len(e.Z)
 	return panel("teach-stages", "1. Three networks, one after the other",
 		fmt.Sprintf("Encoder 1 turns the image into %d numbers, z. The decoder rebuilds an image x̂ from z alone. Encoder 2 turns x̂ into %d numbers again, ẑ. The bars show each code's %d values, on one scale.", nz, nz, nz),
-		app.Div().Class("teach-flow").Body(
+		p.stepper(e),
+		app.Div().Class("teach-flow").DataSet("step", p.step).Body(
 			app.Div().Class("teach-stage").Body(
-				app.Figure().Body(app.Img().Src(e.InputURL).Alt("input x"), app.FigCaption().Text("x, as the model sees it")),
+				app.Figure().Class(p.stepClass("", 1)).Body(app.Img().Src(e.InputURL).Alt("input x"), app.FigCaption().Text("x, as the model sees it")),
 				app.Div().Class("teach-arrow").Text("encoder 1 →"),
-				app.Figure().Class("wide").Body(latentStrip("teach-z", "the code z", e.Z, e.ZMaxAbs, "z"), app.FigCaption().Text("z = G_E(x)")),
+				app.Figure().Class(p.stepClass("wide", 2)).Body(latentStrip("teach-z", "the code z", e.Z, e.ZMaxAbs, "z"), app.FigCaption().Text("z = G_E(x)")),
 			),
 			app.Div().Class("teach-stage").Body(
-				app.Figure().Body(app.Img().Src(e.ReconURL).Alt("reconstruction x̂"), app.FigCaption().Text("x̂ = G_D(z), rebuilt from z")),
+				app.Figure().Class(p.stepClass("", 3)).Body(app.Img().Src(e.ReconURL).Alt("reconstruction x̂"), app.FigCaption().Text("x̂ = G_D(z), rebuilt from z")),
 				app.Div().Class("teach-arrow").Text("encoder 2 →"),
-				app.Figure().Class("wide").Body(latentStrip("teach-zhat", "the code ẑ", e.ZHat, e.ZMaxAbs, "zhat"), app.FigCaption().Text("ẑ = E(x̂)")),
+				app.Figure().Class(p.stepClass("wide", 4)).Body(latentStrip("teach-zhat", "the code ẑ", e.ZHat, e.ZMaxAbs, "zhat"), app.FigCaption().Text("ẑ = E(x̂)")),
 			),
 			app.Div().Class("teach-stage").Body(
 				app.Figure().Body(app.Img().Src(e.HeatURL).Alt("difference |x − x̂|"), app.FigCaption().Text("|x − x̂|")),

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
 // renderForm is the new job's form. Its inputs carry the server's limits (min, max,
@@ -47,6 +49,7 @@ func (p *trainPage) renderForm() app.UI {
 		),
 		p.field("token", "Token", app.Input().Type("password").ID("job-token").AutoComplete(false).
 			Value(p.token).OnChange(p.onToken), "printed by `ganomaly serve` at start; kept in this browser"),
+		p.estimate(),
 		app.Div().Class("train-actions").Body(
 			app.Button().Type("submit").Class("button primary").ID("job-submit").Disabled(p.submitting).Text("Start training"),
 			app.If(p.formMsg != "", app.P().Class("field-error").ID("form-error").Role("alert").Text(p.formMsg)),
@@ -55,9 +58,26 @@ func (p *trainPage) renderForm() app.UI {
 	)
 }
 
-// field is a labelled input with its hint, or the server's reason for refusing it.
+// estimate says about how long the job in the form would train, from the server's
+// last measured throughput.
+func (p *trainPage) estimate() app.UI {
+	secs, ok := p.limits.Estimate(p.form)
+	if !ok {
+		return app.P().Class("note").ID("train-estimate").Text("Duration: no job has run on this server since it started, so there is no measured speed yet; the first job shows its own as it runs.")
+	}
+	m := p.limits.Measured
+	return app.P().Class("note").ID("train-estimate").DataSet("seconds", int(secs+0.5)).Textf(
+		"Estimated duration: about %s (the last job trained %.0f images/s at width %d, %d×%d; this one's width and size scale it).",
+		api.FormatETA(secs), m.ImagesPerSecond, m.Width, m.ImageSize, m.ImageSize)
+}
+
+// field is a labelled input with its hint, or the reason it is refused: the server's
+// limits as one types, then the server's answer to a submit.
 func (p *trainPage) field(name, label string, input app.UI, hint string) app.UI {
 	msg := p.fieldErr[name]
+	if msg == "" && p.limits.MaxEpochs > 0 {
+		msg = p.limits.RefuseField(name, p.form)
+	}
 	return app.Div().Class("train-field").DataSet("field", name).DataSet("invalid", msg != "").Body(
 		app.Label().For("job-"+name).Text(label),
 		input,
@@ -68,7 +88,9 @@ func (p *trainPage) field(name, label string, input app.UI, hint string) app.UI 
 
 // intInput is a number input bound to v; hi 0 means no maximum.
 func (p *trainPage) intInput(name string, v *int, lo, hi int) app.UI {
-	in := app.Input().Type("number").ID("job-" + name).Min(lo).Value(*v).OnChange(p.ValueTo(v))
+	// Input as one types (the limits are checked live), change for pasted or
+	// scripted values.
+	in := app.Input().Type("number").ID("job-" + name).Min(lo).Value(*v).OnInput(p.ValueTo(v)).OnChange(p.ValueTo(v))
 	if hi > 0 {
 		in = in.Max(hi)
 	}

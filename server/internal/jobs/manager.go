@@ -79,6 +79,8 @@ type Manager struct {
 	log                    *slog.Logger
 	keep                   int // finished jobs kept (see Options.KeepJobs); negative: all
 	published              func(name string)
+	// measured is the throughput of the last job that logged a step, for estimates.
+	measured *api.Throughput
 
 	mu      sync.Mutex
 	jobs    map[string]*job
@@ -146,7 +148,16 @@ func Open(o Options) (*Manager, error) {
 }
 
 // Limits are the server's limits and defaults for a request.
-func (m *Manager) Limits() api.JobLimits { return m.limits }
+func (m *Manager) Limits() api.JobLimits {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.limits
+	if m.measured != nil {
+		t := *m.measured
+		l.Measured = &t
+	}
+	return l
+}
 
 // Submit checks a request and queues it. A refused request is a *jobrequest.RequestError.
 func (m *Manager) Submit(req api.JobRequest) (api.Job, error) {
@@ -549,6 +560,11 @@ func (m *Manager) onEvent(j *job, e train.Event) {
 		j.Epochs = slices.DeleteFunc(j.Epochs, func(f api.EpochFigures) bool { return f.Epoch > e.Epoch })
 	case api.EventStep:
 		p.Epoch, p.Losses, p.ImagesPerSecond, p.ETASeconds = e.Epoch, ev.Losses, ev.ImagesPerSecond, ev.ETASeconds
+		if ev.ImagesPerSecond > 0 {
+			d := m.limits.Defaults
+			m.measured = &api.Throughput{Width: cmp.Or(j.Request.Width, d.Width), ImageSize: cmp.Or(j.Request.ImageSize, d.ImageSize),
+				Channels: cmp.Or(j.Request.Channels, 1), ImagesPerSecond: ev.ImagesPerSecond}
+		}
 		if e.Iteration <= j.stepsSent {
 			return // redone after a resume: its event is in the log already
 		}

@@ -6,8 +6,6 @@ package jobrequest
 
 import (
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
@@ -58,59 +56,26 @@ func TrainOptions(req api.JobRequest, device string) train.Options {
 // DashboardSamples is how many reconstructions a job's epoch events carry.
 const DashboardSamples = 6
 
-// field is one request field: its JSON name, how to copy it from one request to
-// another, and the server's limit on it, if any.
+// field is one request field: its JSON name, and how to copy it from one request to
+// another.
 type field struct {
-	name  string
-	copy  func(dst *api.JobRequest, src api.JobRequest)
-	limit func(r api.JobRequest, l api.JobLimits) string
+	name string
+	copy func(dst *api.JobRequest, src api.JobRequest)
 }
 
 var fields = []field{
-	{"dataset", func(d *api.JobRequest, s api.JobRequest) { d.Dataset = s.Dataset }, func(r api.JobRequest, l api.JobLimits) string {
-		// Only what the trainer knows and this server does not offer: the trainer's
-		// own message is the better one for a name it does not know at all.
-		if r.Dataset == data.Folder && !slices.Contains(l.Datasets, r.Dataset) {
-			return fmt.Sprintf("data set %q is not offered by this server: use %s (train on a folder with `ganomaly train --dataset folder`)", r.Dataset, quoted(l.Datasets))
-		}
-		return ""
-	}},
-	{"anomaly_class", func(d *api.JobRequest, s api.JobRequest) { d.AnomalyClass = s.AnomalyClass }, nil},
-	{"channels", func(d *api.JobRequest, s api.JobRequest) { d.Channels = s.Channels }, nil},
-	{"epochs", func(d *api.JobRequest, s api.JobRequest) { d.Epochs = s.Epochs }, func(r api.JobRequest, l api.JobLimits) string {
-		if r.Epochs < 1 || r.Epochs > l.MaxEpochs {
-			return fmt.Sprintf("epochs %d: this server trains at least 1 and at most %d epochs per job", r.Epochs, l.MaxEpochs)
-		}
-		return ""
-	}},
-	{"image_size", func(d *api.JobRequest, s api.JobRequest) { d.ImageSize = s.ImageSize }, func(r api.JobRequest, l api.JobLimits) string {
-		if !slices.Contains(l.ImageSizes, r.ImageSize) {
-			return fmt.Sprintf("image size %d: this server trains images of %s pixels a side", r.ImageSize, joinInts(l.ImageSizes))
-		}
-		return ""
-	}},
-	{"protocol", func(d *api.JobRequest, s api.JobRequest) { d.Protocol = s.Protocol }, nil},
-	{"width", func(d *api.JobRequest, s api.JobRequest) { d.Width = s.Width }, func(r api.JobRequest, l api.JobLimits) string {
-		if r.Width > l.MaxWidth {
-			return fmt.Sprintf("width %d: this server allows a width of at most %d", r.Width, l.MaxWidth)
-		}
-		return ""
-	}},
-	{"batch_size", func(d *api.JobRequest, s api.JobRequest) { d.BatchSize = s.BatchSize }, func(r api.JobRequest, l api.JobLimits) string {
-		if r.BatchSize > l.MaxBatchSize {
-			return fmt.Sprintf("batch size %d: this server allows at most %d images per step", r.BatchSize, l.MaxBatchSize)
-		}
-		return ""
-	}},
-	{"max_train", func(d *api.JobRequest, s api.JobRequest) { d.MaxTrain = s.MaxTrain }, func(r api.JobRequest, l api.JobLimits) string {
-		if r.MaxTrain > l.MaxTrain {
-			return fmt.Sprintf("max train %d: the data sets have %d train images; use 0 for all", r.MaxTrain, l.MaxTrain)
-		}
-		return ""
-	}},
-	{"max_test", func(d *api.JobRequest, s api.JobRequest) { d.MaxTest = s.MaxTest }, nil},
-	{"max_iterations", func(d *api.JobRequest, s api.JobRequest) { d.MaxIterations = s.MaxIterations }, nil},
-	{"seed", func(d *api.JobRequest, s api.JobRequest) { d.Seed = s.Seed }, nil},
+	{"dataset", func(d *api.JobRequest, s api.JobRequest) { d.Dataset = s.Dataset }},
+	{"anomaly_class", func(d *api.JobRequest, s api.JobRequest) { d.AnomalyClass = s.AnomalyClass }},
+	{"channels", func(d *api.JobRequest, s api.JobRequest) { d.Channels = s.Channels }},
+	{"epochs", func(d *api.JobRequest, s api.JobRequest) { d.Epochs = s.Epochs }},
+	{"image_size", func(d *api.JobRequest, s api.JobRequest) { d.ImageSize = s.ImageSize }},
+	{"protocol", func(d *api.JobRequest, s api.JobRequest) { d.Protocol = s.Protocol }},
+	{"width", func(d *api.JobRequest, s api.JobRequest) { d.Width = s.Width }},
+	{"batch_size", func(d *api.JobRequest, s api.JobRequest) { d.BatchSize = s.BatchSize }},
+	{"max_train", func(d *api.JobRequest, s api.JobRequest) { d.MaxTrain = s.MaxTrain }},
+	{"max_test", func(d *api.JobRequest, s api.JobRequest) { d.MaxTest = s.MaxTest }},
+	{"max_iterations", func(d *api.JobRequest, s api.JobRequest) { d.MaxIterations = s.MaxIterations }},
+	{"seed", func(d *api.JobRequest, s api.JobRequest) { d.Seed = s.Seed }},
 }
 
 // Validate checks a request: each field alone by the trainer's own rules (a request
@@ -125,10 +90,8 @@ func Validate(req api.JobRequest, limits api.JobLimits, device string) error {
 		// both refuse, the server's reason is the one that applies to a job (the
 		// trainer would say "1 to 10000 epochs", or ask a folder data set for a folder,
 		// which a job cannot name).
-		if f.limit != nil {
-			if msg := f.limit(one, limits); msg != "" {
-				return &RequestError{f.name, msg}
-			}
+		if msg := limits.RefuseField(f.name, one); msg != "" { // api's rules, which forms check as one types
+			return &RequestError{f.name, msg}
 		}
 		if err := TrainOptions(one, device).Validate(); err != nil {
 			return &RequestError{f.name, reason(err)}
@@ -164,23 +127,4 @@ func IsRequestError(err error) (*RequestError, bool) {
 	var re *RequestError
 	ok := errors.As(err, &re)
 	return re, ok
-}
-
-func quoted(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, " or ")
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = fmt.Sprint(n)
-	}
-	if len(s) < 2 {
-		return strings.Join(s, "")
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }

@@ -56,6 +56,13 @@ func TestBrowser(t *testing.T) {
 	}
 	waitFor(t, ctx, "the app to start", `document.querySelector('#drop-zone[data-client="true"]') !== null`, time.Minute)
 	appStarted := time.Since(start)
+	// Until the model can score, the zone says it is getting ready, and what it does.
+	if z := evaluate[map[string]string](t, ctx, `({ready: document.getElementById("drop-zone").dataset.ready, text: document.getElementById("drop-zone").textContent})`); z["ready"] == "false" {
+		if !strings.Contains(z["text"], "Getting ready") {
+			t.Errorf("the zone is not ready and does not say so: %q", z["text"])
+		}
+		t.Logf("before the model is ready, the zone says: %q", z["text"])
+	}
 	evaluate[int](t, ctx, dropScript(batch[:1]))
 	waitFor(t, ctx, "the first score", `document.querySelector('article.card[data-state="done"]') !== null`, 2*time.Minute)
 	t.Logf("figure: online, cold: app running after %v, first score %v after navigation", appStarted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))

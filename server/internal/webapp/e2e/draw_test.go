@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -76,6 +77,32 @@ func TestDrawADigit(t *testing.T) {
 	if seven == one {
 		t.Errorf("the score did not move when the drawing changed: %v", one)
 	}
+	// The step-through, for a class on a projector: each stage in turn, lit alone,
+	// with this image's numbers, down to the raw score the page shows.
+	for step := 1; step <= 5; step++ {
+		evaluate[bool](t, ctx, `(document.getElementById("step-next").click(), true)`)
+		waitFor(t, ctx, fmt.Sprintf("step %d", step), fmt.Sprintf(`document.getElementById("teach-stepper").dataset.step === "%d"`, step), 10*time.Second)
+		st := evaluate[map[string]any](t, ctx, `({text: document.getElementById("step-text").textContent,
+			on: [...document.querySelectorAll("#teach-stages figure.step-on")].map(f => f.querySelector("#teach-z, #teach-zhat")?.id || f.querySelector("img")?.alt || "?"),
+			off: document.querySelectorAll("#teach-stages figure.step-off").length})`)
+		text := st["text"].(string)
+		want := map[int]string{1: "input x", 2: "teach-z", 3: "reconstruction x̂", 4: "teach-zhat"}[step]
+		on := fmt.Sprint(st["on"])
+		if step < 5 && (on != "["+want+"]" || st["off"].(float64) != 3) || step == 5 && (on != "[]" || st["off"].(float64) != 4) {
+			t.Errorf("step %d lights %s with %v dimmed, want %q alone", step, on, st["off"], want)
+		}
+		if !strings.HasPrefix(text, fmt.Sprintf("%d of 5", step)) {
+			t.Errorf("step %d says %q", step, text)
+		}
+		if step == 5 {
+			if raw := evaluate[string](t, ctx, `document.getElementById("teach-raw").textContent`); !strings.Contains(text, raw) {
+				t.Errorf("the last step says %q, not the raw score %s", text, raw)
+			}
+		}
+	}
+	evaluate[bool](t, ctx, `(document.getElementById("step-all").click(), true)`)
+	waitFor(t, ctx, "every stage again", `document.getElementById("teach-stepper").dataset.step === "0" && document.querySelectorAll("#teach-stages .step-off").length === 0`, 10*time.Second)
+
 	evaluate[bool](t, ctx, `(document.getElementById("clear-drawing").click(), true)`)
 	if lit := evaluate[int](t, ctx, `(() => { const c = document.getElementById("teach-canvas"); const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 0) n++; return n; })()`); lit != 0 {
 		t.Errorf("%d lit pixels after Clear", lit)

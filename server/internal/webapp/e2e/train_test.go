@@ -87,10 +87,15 @@ func TestTrainDashboard(t *testing.T) {
 	evaluate[bool](t, ctx, `document.getElementById("job-submit").click(), true`)
 	waitFor(t, ctx, "the 401", `document.getElementById("error-token")?.textContent.includes("wrong token")`, 10*time.Second)
 
-	// An absurd value: the server's reason next to the field.
-	evaluate[bool](t, ctx, setFields(map[string]any{"job-token": trainToken, "job-epochs": 500}))
-	evaluate[bool](t, ctx, `document.getElementById("job-submit").click(), true`)
-	waitFor(t, ctx, "the refusal", `document.getElementById("error-epochs") !== null`, 10*time.Second)
+	// No job has run yet: no speed to estimate from, and the form says so.
+	if est := evaluate[string](t, ctx, `document.getElementById("train-estimate").textContent`); !strings.Contains(est, "no measured speed yet") {
+		t.Errorf("estimate before any job: %q", est)
+	}
+	// An absurd value: the server's limit next to the field as one types, before any
+	// submit.
+	evaluate[bool](t, ctx, setFields(map[string]any{"job-token": trainToken}))
+	evaluate[bool](t, ctx, `(() => { const e = document.getElementById("job-epochs"); e.value = "500"; e.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`)
+	waitFor(t, ctx, "the refusal as one types", `document.getElementById("error-epochs") !== null`, 10*time.Second)
 	reason := evaluate[string](t, ctx, `document.getElementById("error-epochs").textContent`)
 	t.Logf("refused: %s", reason)
 	if !strings.Contains(reason, "at most 50") {
@@ -163,6 +168,16 @@ func TestTrainDashboard(t *testing.T) {
 	if len(cards) != 1 || !strings.HasPrefix(cards[0].Model, name+"@") || cards[0].Score == "" {
 		t.Errorf("cards %+v: want one scored by %s", cards, name)
 	}
+
+	// Back on the form, the same job is estimated from the speed the server measured.
+	if err := chromedp.Do(ctx, chromedp.Navigate(proxy.url+"/train")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the form again", `document.querySelector('#train-page[data-avail="ready"]') !== null && document.getElementById("job-epochs") !== null`, time.Minute)
+	evaluate[bool](t, ctx, setFields(map[string]any{"job-epochs": 3, "job-image_size": 16, "job-width": 8, "job-batch_size": 32, "job-max_train": 3000}))
+	waitFor(t, ctx, "an estimate", `+document.getElementById("train-estimate").dataset.seconds > 0`, 10*time.Second)
+	t.Logf("figure: the same job estimated at %s s from the measured speed: %s", evaluate[string](t, ctx, `document.getElementById("train-estimate").dataset.seconds`),
+		evaluate[string](t, ctx, `document.getElementById("train-estimate").textContent`))
 }
 
 // TestTrainNeedsTheServer: with a server that does not train, the page says so, and the

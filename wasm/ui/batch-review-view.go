@@ -57,7 +57,7 @@ func (b *batchReview) Render() app.UI {
 				r.Anomalous, r.Scored, map[bool]string{true: "This threshold is yours: the cards and the CSV use it.", false: "This is the model's calibrated threshold."}[r.Custom]),
 		),
 		app.Div().Class("review-charts").Body(
-			histogramChart("batch-hist", "histogram of this batch's scores on the 0–1 scale, with the threshold", r.Histograms, math.NaN(), r.Threshold, math.NaN()),
+			histogramChart("batch-hist", "histogram of this batch's scores on the 0–1 scale, with the threshold", "score, 0–1", r.Histograms, math.NaN(), r.Threshold, math.NaN()),
 			app.If(r.Labels, b.labelled()),
 		),
 		app.P().Class("legend").Body(

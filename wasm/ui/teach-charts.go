@@ -199,9 +199,10 @@ func termsChart(id string, e *explanation) app.UI {
 
 // histogramChart draws the scores of normal and anomalous images as the share of each
 // class per bin (the classes differ in size), this image's score as a marker and the
-// threshold as a line; label says which scores. Scores off the range are drawn at its
+// threshold as a line; label says which scores, and axis names their scale. Scores off
+// the range are drawn at its
 // edge; a NaN marker or calibrated threshold is left out.
-func histogramChart(id, label string, hs card.Histograms, marker, threshold, calibrated float64) app.UI {
+func histogramChart(id, label, axis string, hs card.Histograms, marker, threshold, calibrated float64) app.UI {
 	const h = 170.0
 	x0, x1, y1 := padL, chartW-padR, h-padB
 	n, a := hs.Normal, hs.Anomalous
@@ -243,7 +244,7 @@ func histogramChart(id, label string, hs card.Histograms, marker, threshold, cal
 	body = append(body,
 		svgText(x0, h-6, "start", "label", strconv.FormatFloat(n.Min, 'g', 3, 64)),
 		svgText(x1, h-6, "end", "label", strconv.FormatFloat(n.Max, 'g', 3, 64)),
-		svgText((x0+x1)/2, h-6, "middle", "label", "score →"),
+		svgText((x0+x1)/2, h-6, "middle", "label", axis+" →"),
 		svgText(x0-4, padT+20, "end", "label", strconv.FormatFloat(100*top, 'f', 0, 64)+"%"),
 	)
 	return svgChart(id, h, label, body...)

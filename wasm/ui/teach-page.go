@@ -588,7 +588,8 @@ func (p *teachPage) distance(e *explanation, cal model.Calibration) app.UI {
 				app.Strong().ID("teach-score").DataSet("value", full(e.Score)).Text(strconv.FormatFloat(e.Score, 'f', 4, 64)),
 			),
 			app.Li().Body(
-				app.Span().Text("verdict: A(x) = "+g(e.Raw)+" "+cmpSign+" threshold "+g(cal.Threshold)+" → "),
+				app.Span().Text("verdict: score "+strconv.FormatFloat(e.Score, 'f', 4, 64)+" "+cmpSign+" threshold "+strconv.FormatFloat(cal.NormalizedThreshold(), 'f', 4, 64)+
+					" on the 0–1 scale (raw: A(x) = "+g(e.Raw)+" "+cmpSign+" "+g(cal.Threshold)+") → "),
 				app.Strong().ID("teach-verdict").Class("verdict-"+verdict).DataSet("value", verdict).Text(verdict),
 			),
 		),
@@ -621,7 +622,7 @@ func (p *teachPage) population(e *explanation, cal model.Calibration) app.UI {
 	return panel("teach-population", "3. Among the test images",
 		"Green: how the test set's normal images score; red: its anomalous ones (each as a share of its class). The triangle is this image; the solid line is the threshold you choose below, the dashed one the model's. Everything right of the line is called anomalous: the share of anomalies caught is the true positive rate, the share of normal images wrongly flagged the false positive rate. "+scaleNote,
 		app.Div().Class("teach-charts").Body(
-			app.Div().Body(p.histogramBlock(hs, marker, threshold, calibrated, k, n, tpr, fpr)...),
+			app.Div().Body(p.histogramBlock(hs, marker, threshold, calibrated, k, n, tpr, fpr, c.ScoreScale == "" || c.ScoreScale == card.ScaleRaw)...),
 			app.Div().Body(
 				rocChart("teach-roc", c.ROC, fpr, tpr),
 				app.P().Class("caption").ID("teach-auc").DataSet("value", full(c.Test.AUC)).Text(fmt.Sprintf(
@@ -632,9 +633,16 @@ func (p *teachPage) population(e *explanation, cal model.Calibration) app.UI {
 }
 
 // histogramBlock is the histogram with its slider and the rates at the slider.
-func (p *teachPage) histogramBlock(hs card.Histograms, marker, threshold, calibrated float64, k, n int, tpr, fpr float64) []app.UI {
+func (p *teachPage) histogramBlock(hs card.Histograms, marker, threshold, calibrated float64, k, n int, tpr, fpr float64, raw bool) []app.UI {
+	axis, edge := "raw score A(x)", g(threshold)
+	if cal := p.calibration(); raw && cal.Calibrated() {
+		// People read scores on the 0–1 scale; the chart's axis is the raw one.
+		edge = strconv.FormatFloat(cal.Normalize(threshold), 'f', 4, 64) + " on the 0–1 scale (raw " + g(threshold) + ")"
+	} else if !raw {
+		axis = "score"
+	}
 	return []app.UI{
-		histogramChart("teach-hist", "histogram of test scores, normal and anomalous, with this image and the threshold", hs, marker, threshold, calibrated),
+		histogramChart("teach-hist", "histogram of test scores, normal and anomalous, with this image and the threshold", axis, hs, marker, threshold, calibrated),
 		app.Div().Class("teach-slider").Body(
 			app.Label().For("teach-threshold").Text("threshold"),
 			app.Input().ID("teach-threshold").Type("range").Min(0).Max(n).Step(1).Value(k).
@@ -643,7 +651,14 @@ func (p *teachPage) histogramBlock(hs card.Histograms, marker, threshold, calibr
 						p.edge = v
 					}
 				}),
-			app.Output().ID("teach-edge").DataSet("value", full(threshold)).DataSet("bin", k).Text(g(threshold)),
+			app.Output().ID("teach-edge").DataSet("value", full(threshold)).DataSet("bin", k).Text(edge),
+		),
+		app.P().Class("legend").Body(
+			app.Span().Class("legend-normal").Text("normal test images"),
+			app.Span().Class("legend-anomalous").Text("anomalous test images"),
+			app.Span().Class("legend-threshold").Text("your threshold"),
+			app.Span().Class("legend-model").Text("the model's threshold (dashed)"),
+			app.Span().Class("legend-image").Text("this image (triangle)"),
 		),
 		app.Dl().Class("teach-rates").Body(
 			app.Dt().Text("true positive rate (anomalies caught)"),

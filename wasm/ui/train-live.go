@@ -200,7 +200,7 @@ func watchCharts(t *trainTrace) app.UI {
 	tpr, fpr := hs.RatesAt(hs.NearestEdge(hs.Threshold))
 	return app.Figure().Class("train-watch").ID("train-watch").DataSet("epoch", t.WatchEpoch).DataSet("auc", fmt.Sprintf("%.4f", w.AUC)).Body(
 		app.Div().Class("train-watch-charts").Body(
-			histogramChart("watch-hist", "histogram of raw scores: validation normals and watched anomalies, with the threshold the normals give", hs, math.NaN(), hs.Threshold, math.NaN()),
+			histogramChart("watch-hist", "histogram of raw scores: validation normals and watched anomalies, with the threshold the normals give", "raw score A(x)", hs, math.NaN(), hs.Threshold, math.NaN()),
 			rocChart("watch-roc", w.ROC, fpr, tpr),
 		),
 		app.FigCaption().Body(

@@ -60,6 +60,22 @@ func TestTeachingView(t *testing.T) {
 		t.Errorf("the link went to %s", p)
 	}
 
+	// One scale: the verdict reads the score and the threshold on the 0–1 scale of the
+	// cards, with the raw values beside; every chart names its axis and has a legend.
+	thr := strconv.FormatFloat(det.File.Calibration.NormalizedThreshold(), 'f', 4, 64)
+	if line := evaluate[string](t, ctx, `document.getElementById("teach-verdict").parentElement.textContent`); !strings.Contains(line, "threshold "+thr+" on the 0–1 scale") || !strings.Contains(line, "raw") {
+		t.Errorf("the verdict line does not read the cards' threshold %s on the 0–1 scale: %q", thr, line)
+	}
+	if edge := evaluate[string](t, ctx, `document.getElementById("teach-edge").textContent`); !strings.Contains(edge, "on the 0–1 scale (raw ") {
+		t.Errorf("the slider's threshold %q is not on the 0–1 scale", edge)
+	}
+	if axis := evaluate[string](t, ctx, `document.getElementById("teach-hist").textContent`); !strings.Contains(axis, "raw score A(x) →") {
+		t.Errorf("the histogram does not name its axis: %q", axis)
+	}
+	if n := evaluate[int](t, ctx, `document.querySelectorAll("#teach-population .legend span").length`); n != 5 {
+		t.Errorf("the histogram's legend has %d entries, want 5", n)
+	}
+
 	// What the page shows.
 	type shown struct {
 		Raw, Worker, Sum, Score, Verdict, NZ string

@@ -13,6 +13,8 @@ type batchBar struct {
 	Done, Failed, Total, Anomalous int
 	Rate                           float64 // images per second
 	ByScore                        bool
+	// Restored counts the results put back from this device.
+	Restored int
 }
 
 func (b *batchBar) Render() app.UI {
@@ -35,10 +37,12 @@ func (b *batchBar) Render() app.UI {
 		DataSet("finished", finished).DataSet("total", b.Total).Body(
 		app.Progress().ID("batch-progress").Max(b.Total).Value(finished).Aria("label", "batch progress"),
 		app.P().Class("batch-summary").Text(summary),
+		app.If(b.Restored > 0, app.P().Class("caption").ID("batch-restored").Textf("%d result%s kept on this device from an earlier visit; Clear forgets them.", b.Restored, plural(b.Restored))),
 		app.Div().Class("batch-actions").Body(
 			app.Button().Class("button").ID("sort-button").Text(sortLabel).OnClick(action(actionSort)),
 			app.Button().Class("button").ID("export-button").Text("Export CSV").Disabled(finished == 0).OnClick(action(actionExport)),
-			app.Button().Class("button subtle").ID("clear-button").Text("Clear").OnClick(action(actionClear)),
+			app.Button().Class("button subtle").ID("clear-button").Text("Clear").
+				Title("forget these results, here and on this device").OnClick(action(actionClear)),
 		),
 	)
 }

@@ -2,11 +2,7 @@
 
 package ui
 
-import (
-	"errors"
-
-	"github.com/ganomaly-go/ganomaly-go/wasm/api"
-)
+import "github.com/ganomaly-go/ganomaly-go/wasm/api"
 
 // Native stand-ins for browser_js.go and pool_js.go. The server only prerenders the
 // pages, and components reach these functions from client-side hooks guarded by
@@ -18,7 +14,6 @@ type (
 	pool          struct{}
 )
 
-var errNotBrowser = errors.New("only available in a browser")
 
 func isOnline() bool                        { return true }
 func watchOnline(func(bool)) func()         { return func() {} }
@@ -63,3 +58,8 @@ func publishModel(string, []byte, []byte, string) (api.Model, error) {
 func forgetImages() {}
 
 func fetchSample(string) (fileRef, error) { return fileRef{}, errNotBrowser }
+
+func saveResult(storedResult, [3]fileHandle) error          { return errNotBrowser }
+func loadResults() ([]storedResult, [][3]fileHandle, error) { return nil, nil, errNotBrowser }
+func clearResults() error                                   { return errNotBrowser }
+func blobURL(fileHandle) string                             { return "" }

@@ -101,6 +101,19 @@ func (p *checkPage) OnMount(ctx app.Context) {
 		session.fail("No model is known yet: connect to the server once.")
 	}
 	p.refreshModels(ctx, choice)
+	// The results kept on this device come back after a reload or a closed tab.
+	if session.tryRestore() {
+		ctx.Async(func() {
+			recs, images, err := loadResults()
+			if err != nil {
+				fmt.Println("ganomaly: cannot read the results kept on this device:", err)
+				return
+			}
+			if session.restore(recs, images) {
+				session.changed()
+			}
+		})
+	}
 
 	// Browser callbacks: hand over to the UI goroutine with Dispatch, and only on a
 	// change (dragover fires every few milliseconds while a file hovers).
@@ -319,7 +332,7 @@ func (p *checkPage) Render() app.UI {
 			app.If(v.model.Dataset == "mnist", &sampleStrip{AnomalyClass: v.model.AnomalyClass, Disabled: v.status != modelReady}),
 			app.If(v.total > 0, &batchBar{
 				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.anomalous,
-				Rate: v.rate, ByScore: v.byScore,
+				Rate: v.rate, ByScore: v.byScore, Restored: v.restored,
 			}),
 			app.If(p.notice != "", app.P().Class("notice").Text(p.notice)),
 			app.If(v.done > 0 && v.model.Calibration.Calibrated(), &batchReview{

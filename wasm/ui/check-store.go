@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -34,8 +36,12 @@ type checkSession struct {
 	// and how many cards at most (a large batch grows by "Show more").
 	table, onlyAnomalous bool
 	cardLimit            int
-	batchStart           time.Time
-	batchLast            time.Time
+	// restoreTried is set once the kept results were asked for; restored counts
+	// those put back.
+	restoreTried bool
+	restored     int
+	batchStart   time.Time
+	batchLast    time.Time
 
 	model   api.Model
 	status  modelStatus
@@ -121,6 +127,7 @@ type checkView struct {
 	rate                           float64
 	byScore                        bool
 	table, onlyAnomalous           bool
+	restored                       int
 	review                         review
 	model                          api.Model
 	status                         modelStatus
@@ -148,7 +155,7 @@ func (s *checkSession) view() checkView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := s.judgedLocked()
-	v := checkView{byScore: s.byScore, table: s.table, onlyAnomalous: s.onlyAnomalous,
+	v := checkView{byScore: s.byScore, table: s.table, onlyAnomalous: s.onlyAnomalous, restored: s.restored,
 		model: s.model, status: s.status, message: s.message}
 	v.review = reviewOf(all, s.thresholdLocked(), s.custom, s.model.AnomalyClass)
 	v.anomalous = v.review.Anomalous
@@ -285,6 +292,65 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 	}
 	s.batch.set(it)
 	s.batchLast = time.Now()
+	rec := storedResult{ID: it.ID, Name: it.Name, Size: it.Size, Failed: it.State == itemFailed, Err: it.Err, Model: m,
+		Raw: it.Raw, Score: it.Score, Anomalous: it.Anomalous, Uncalibrated: it.Uncalibrated, Threshold: it.Threshold, ScopeNote: it.ScopeNote}
+	go func() {
+		if err := saveResult(rec, r.Images); err != nil && !errors.Is(err, errNotBrowser) {
+			fmt.Println("ganomaly: cannot keep a result on this device:", err)
+		}
+	}()
+	return true
+}
+
+// storedResult is what the device keeps of one result (its three images apart), so
+// that the batch survives a reload (results-store_js.go).
+type storedResult struct {
+	ID           int       `json:"id"`
+	Name         string    `json:"name"`
+	Size         int64     `json:"size"`
+	Failed       bool      `json:"failed,omitempty"`
+	Err          string    `json:"error,omitempty"`
+	Model        api.Model `json:"model"`
+	Raw          float64   `json:"raw"`
+	Score        float64   `json:"score"`
+	Anomalous    bool      `json:"anomalous,omitempty"`
+	Uncalibrated bool      `json:"uncalibrated,omitempty"`
+	Threshold    float64   `json:"threshold"`
+	ScopeNote    string    `json:"scope_note,omitempty"`
+}
+
+// tryRestore reports whether the kept results are still to be asked for (once per
+// app session), and marks them asked.
+func (s *checkSession) tryRestore() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := !s.restoreTried
+	s.restoreTried = true
+	return first
+}
+
+// restore puts back the results kept on the device, once per app session and only
+// into an empty batch (files dropped meanwhile win). It reports whether it did.
+func (s *checkSession) restore(recs []storedResult, images [][3]fileHandle) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.batch.items) > 0 || len(recs) == 0 {
+		return false
+	}
+	for i, r := range recs {
+		it := item{ID: r.ID, Name: r.Name, Size: r.Size, State: itemDone, Err: r.Err, Model: r.Model.Name, ModelVersion: r.Model.Version(),
+			Raw: r.Raw, Score: r.Score, Anomalous: r.Anomalous, Uncalibrated: r.Uncalibrated, Threshold: r.Threshold, ScopeNote: r.ScopeNote}
+		if r.Failed {
+			it.State = itemFailed
+		} else {
+			it.InputURL, it.ReconURL, it.HeatURL = blobURL(images[i][0]), blobURL(images[i][1]), blobURL(images[i][2])
+			// The input as the model saw it is what the teaching view runs again.
+			rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: images[i][0], Model: r.Model, Raw: r.Raw, Anomalous: r.Anomalous})
+		}
+		s.batch.items = append(s.batch.items, it)
+		s.batch.nextID = max(s.batch.nextID, it.ID)
+	}
+	s.restored = len(recs)
 	return true
 }
 
@@ -301,7 +367,12 @@ func (s *checkSession) clear() (urls []string) {
 	// cleared batch must not find another file under the same id.
 	s.batch = batch{nextID: s.batch.nextID}
 	s.pending = nil
-	s.custom, s.cardLimit = false, 0
+	s.custom, s.cardLimit, s.restored = false, 0, 0
+	go func() {
+		if err := clearResults(); err != nil && !errors.Is(err, errNotBrowser) {
+			fmt.Println("ganomaly: cannot forget the kept results:", err)
+		}
+	}()
 	forgetSubjects() // the teaching view explains files of the current batch only
 	return urls
 }

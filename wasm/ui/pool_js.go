@@ -311,10 +311,13 @@ func (w *worker) score(f fileRef) scoreResult {
 		Score:     getFloat(data, "score"),
 		Anomalous: getBool(data, "anomalous"),
 		ScopeNote: getString(data, "scopeNote"),
-		InputURL:  objectURL(mustGet(data, "inputPNG"), "image/png"),
-		ReconURL:  objectURL(mustGet(data, "reconPNG"), "image/png"),
-		HeatURL:   objectURL(mustGet(data, "heatPNG"), "image/png"),
 	}
+	for i, key := range []string{"inputPNG", "reconPNG", "heatPNG"} {
+		if buf := mustGet(data, key); !buf.IsUndefined() && !buf.IsNull() {
+			r.Images[i], _ = construct("Blob", []any{buf}, map[string]any{"type": "image/png"})
+		}
+	}
+	r.InputURL, r.ReconURL, r.HeatURL = blobURL(r.Images[0]), blobURL(r.Images[1]), blobURL(r.Images[2])
 	r.Latents.Z = floats(mustGet(data, "z"))
 	r.Latents.ZHat = floats(mustGet(data, "zhat"))
 	r.Latents.XHat = floats(mustGet(data, "xhat"))

@@ -1,5 +1,7 @@
 package ui
 
+import "errors"
+
 // fileRef is one file the user gave: its handle (a browser File) and what a card
 // shows before the file is read.
 type fileRef struct {
@@ -25,7 +27,13 @@ type scoreResult struct {
 	Anomalous                   bool
 	Latents                     latents
 	InputURL, ReconURL, HeatURL string
+	// Images are the Blobs behind those URLs, kept on the device with the result.
+	Images [3]fileHandle
 	// ScopeNote says how the image differs from what the model knows (see
 	// inference.Outcome).
 	ScopeNote string
 }
+
+// errNotBrowser is what the browser-only functions return in a native build (the
+// server prerenders the pages; tests run natively).
+var errNotBrowser = errors.New("only available in a browser")

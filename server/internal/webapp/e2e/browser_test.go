@@ -152,7 +152,9 @@ func TestBrowser(t *testing.T) {
 	checkCSV(t, filepath.Join(downloads, "ganomaly-batch.csv"), len(shot))
 
 	// Offline: stop the server and cut the network, then reload. Everything must come
-	// from the service worker's cache and the app's weights cache.
+	// from the service worker's cache and the app's weights cache. (The batch is
+	// cleared first: kept results would come back, TestResultsSurviveAReload's case.)
+	clearBatch(t, ctx)
 	srv.stop()
 	goOffline(t, ctx)
 	start = time.Now()

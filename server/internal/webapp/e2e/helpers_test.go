@@ -384,3 +384,11 @@ func evaluate[T any](t testing.TB, ctx context.Context, expr string, opts ...chr
 	}
 	return v
 }
+
+// clearBatch clicks Clear and waits until the results kept on the device are gone
+// too, so that a reload that follows starts from an empty batch.
+func clearBatch(t *testing.T, ctx context.Context) {
+	t.Helper()
+	evaluate[bool](t, ctx, `(document.getElementById("clear-button")?.click(), true)`)
+	waitFor(t, ctx, "the kept results to be forgotten", `new Promise(ok => { const r = indexedDB.open("ganomaly", 1); r.onsuccess = () => { const db = r.result; if (!db.objectStoreNames.contains("results")) return ok(true); const c = db.transaction("results").objectStore("results").count(); c.onsuccess = () => ok(c.result === 0); c.onerror = () => ok(false); }; r.onerror = () => ok(false); })`, 10*time.Second)
+}

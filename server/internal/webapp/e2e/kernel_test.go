@@ -40,6 +40,6 @@ func TestScalarKernelWorker(t *testing.T) {
 		evaluate[int](t, ctx, dropScript(batch))
 		waitFor(t, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.finished === "%d"`, len(batch)), time.Minute)
 		checkCards(t, evaluate[[]card](t, ctx, readCards), native)
-		evaluate[bool](t, ctx, `document.getElementById("clear-button").click(), true`)
+		clearBatch(t, ctx)
 	}
 }

@@ -95,6 +95,7 @@ func TestStaticSite(t *testing.T) {
 	// Offline: the static server stopped and the network cut; the service worker's
 	// caches must hold everything.
 	waitFor(t, ctx, "the cached weights", `caches.keys().then(async keys => { for (const k of keys) { const c = await caches.open(k); for (const r of await c.keys()) if (r.url.includes("/weights/default.safetensors")) return true } return false })`, time.Minute)
+	clearBatch(t, ctx) // kept results would come back after the reload
 	stop()
 	goOffline(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/")); err != nil {

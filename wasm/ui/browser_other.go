@@ -14,7 +14,6 @@ type (
 	pool          struct{}
 )
 
-
 func isOnline() bool                        { return true }
 func watchOnline(func(bool)) func()         { return func() {} }
 func hardwareConcurrency() int              { return 1 }

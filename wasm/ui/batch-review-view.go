@@ -16,6 +16,9 @@ const (
 	actionShow           = "ganomaly/show"
 )
 
+// thresholdSteps is the batch threshold slider's resolution on the 0–1 scale.
+const thresholdSteps = 1000
+
 // batchShow is how the batch is shown.
 type batchShow struct {
 	Table, OnlyAnomalous, More bool
@@ -46,9 +49,14 @@ func (b *batchReview) Render() app.UI {
 				app.Text("Threshold for this batch, on the score's 0–1 scale: "),
 				app.Output().ID("batch-threshold-value").Text(thr),
 			),
-			app.Input().ID("batch-threshold").Type("range").Min(0).Max(1).Step(0.001).Value(thr).
+			// In thousandths: a fractional value set before the step is rounded to
+			// the default step of 1, and go-app sets attributes in no fixed order.
+			app.Input().ID("batch-threshold").Type("range").Min(0).Max(thresholdSteps).Step(1).
+				Value(int(math.Round(r.Threshold*thresholdSteps))).
 				OnInput(func(ctx app.Context, e app.Event) {
-					ctx.NewActionWithValue(actionThreshold, ctx.JSSrc().Get("value").String())
+					if v, err := strconv.Atoi(ctx.JSSrc().Get("value").String()); err == nil {
+						ctx.NewActionWithValue(actionThreshold, strconv.FormatFloat(float64(v)/thresholdSteps, 'g', -1, 64))
+					}
 				}),
 			app.Button().Class("button subtle").ID("reset-threshold").Disabled(!r.Custom).
 				Textf("Model's threshold (%.3f)", b.ModelThr).

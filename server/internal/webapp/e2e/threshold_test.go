@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
+	"strconv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +90,10 @@ func TestBatchThreshold(t *testing.T) {
 	t.Logf("at the model's threshold %s: %v", before["threshold"], before)
 
 	// Down to 0: every image is at or above it.
+	// The slider starts at the model's threshold, in thousandths of the 0–1 scale.
+	if v := evaluate[string](t, ctx, `document.getElementById("batch-threshold").value`); v != fmt.Sprint(int(math.Round(1000*parse(t, before["threshold"])))) {
+		t.Errorf("the slider starts at %s, the threshold is %s", v, before["threshold"])
+	}
 	slide := func(v string) {
 		evaluate[bool](t, ctx, `(() => { const s = document.getElementById("batch-threshold"); s.value = "`+v+`"; s.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`)
 	}
@@ -123,6 +129,15 @@ func TestBatchThreshold(t *testing.T) {
 	waitFor(t, ctx, "the table", fmt.Sprintf(`document.querySelectorAll("#batch-table tbody tr").length === %d`, n), 30*time.Second)
 	evaluate[bool](t, ctx, `(document.getElementById("show-anomalous").click(), true)`)
 	waitFor(t, ctx, "anomalous only", fmt.Sprintf(`document.querySelectorAll("#batch-table tbody tr").length === %s && document.querySelectorAll('#batch-table tbody tr:not([data-verdict="anomalous"])').length === 0`, before["anomalous"]), 30*time.Second)
+}
+
+func parse(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // readCSV waits for a downloaded CSV and reads it.

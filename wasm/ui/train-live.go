@@ -203,6 +203,11 @@ func watchCharts(t *trainTrace) app.UI {
 			histogramChart("watch-hist", "histogram of raw scores: validation normals and watched anomalies, with the threshold the normals give", "raw score A(x)", hs, math.NaN(), hs.Threshold, math.NaN()),
 			rocChart("watch-roc", w.ROC, fpr, tpr),
 		),
+		app.P().Class("legend").Body(
+			app.Span().Class("legend-normal").Text("validation normals"),
+			app.Span().Class("legend-anomalous").Text("watched anomalies"),
+			app.Span().Class("legend-threshold").Text("threshold the normals give"),
+		),
 		app.FigCaption().Body(
 			app.Textf("After epoch %d: the raw scores A(x) = mean (z − ẑ)² of %d validation normals (green) and of %d known anomalies set aside to watch training by (red), AUC ",
 				t.WatchEpoch, hs.Normal.Total()+hs.Normal.Below+hs.Normal.Above, hs.Anomalous.Total()+hs.Anomalous.Below+hs.Anomalous.Above),

@@ -214,9 +214,9 @@ bench-train: gotch torch
 		--compare "pure Go=.build/bench/train-go.txt" --compare "pure Go, 1 thread=.build/bench/train-go1.txt" \
 		--compare "pure Go wasm, 1 thread=.build/bench/train-wasm.txt"
 
-## bench-browser: training in headless Chromium (one epoch of the browser's default run, on 1 and 2 workers)
+## bench-browser: in headless Chromium, scoring (100 and 1,000 digits: images/s, long tasks, click latency, first score) and training (one epoch of the browser's default run, on 1 and 2 workers)
 bench-browser: chromium
-	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 -run='^$$' -bench='TrainInBrowser' -benchtime=1x ./server/internal/webapp/e2e
+	GANOMALY_REQUIRE_BROWSER=1 $(GO) test -count=1 -run='^$$' -bench='InBrowser' -benchtime=1x ./server/internal/webapp/e2e
 
 ## bench-peers: our generator against onnxruntime (node, web) and PyTorch, side by side
 # One run, rounds alternating, every runtime pinned to CPU 0 with one thread; prints

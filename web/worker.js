@@ -60,8 +60,9 @@ started.then(
   (err) => self.postMessage({ type: "fatal", error: "cannot start the kernel worker (/web/worker.wasm): " + err }),
 );
 
-// Messages are handled one after the other: the Go functions are synchronous anyway,
-// and the page sends one job at a time to each worker.
+// Messages are handled one after the other: the Go functions are synchronous anyway.
+// The page keeps two jobs queued per worker, so that the next one starts while the
+// page takes in the last result.
 let queue = Promise.resolve();
 self.onmessage = (event) => {
   queue = queue.then(() => handle(event.data));
@@ -100,9 +101,19 @@ async function handle(msg) {
     }
     reply.type = replyType;
     reply.id = msg.id;
+    // The images go as Blobs, which the page shows and keeps as they are (made here,
+    // off the page's thread); the codes as transferred buffers, unless the page
+    // said it does not need them (lean: the check page's batch).
     const transfer = [];
-    for (const key of ["z", "zhat", "xhat", "inputPNG", "reconPNG", "heatPNG"]) {
+    for (const key of ["inputPNG", "reconPNG", "heatPNG"]) {
       if (reply[key]) {
+        reply[key] = new Blob([reply[key]], { type: "image/png" });
+      }
+    }
+    for (const key of ["z", "zhat", "xhat"]) {
+      if (msg.lean) {
+        delete reply[key];
+      } else if (reply[key]) {
         reply[key] = reply[key].buffer;
         transfer.push(reply[key]);
       }

@@ -43,17 +43,16 @@ type item struct {
 	InputURL, ReconURL, HeatURL string
 }
 
-// latents are the vectors a later teaching view needs; kept apart from item so that
-// cards do not compare hundreds of floats on every render.
+// latents are the vectors the teaching view explains an image with; kept apart from
+// item so that cards do not compare hundreds of floats on every render.
 type latents struct {
 	Z, ZHat, XHat []float32
 }
 
 // batch is every file dropped since the last Clear.
 type batch struct {
-	items   []item
-	latents map[int]latents
-	nextID  int
+	items  []item
+	nextID int
 }
 
 // add queues a file and returns its id.
@@ -81,14 +80,6 @@ func (b *batch) get(id int) (item, bool) {
 		}
 	}
 	return item{}, false
-}
-
-// keepLatents stores the vectors of a scored item.
-func (b *batch) keepLatents(id int, l latents) {
-	if b.latents == nil {
-		b.latents = map[int]latents{}
-	}
-	b.latents[id] = l
 }
 
 // anomalous counts the items scored as anomalous.

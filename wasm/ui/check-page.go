@@ -291,6 +291,7 @@ func submit(t ticket, f fileRef) {
 	gen, m := t.gen, t.model
 	t.pool.submit(job{
 		file: f,
+		lean: true,
 		skip: func() bool { return session.stale(gen) },
 		done: func(r scoreResult) {
 			if !session.result(f.id, gen, m, f.handle, r) {

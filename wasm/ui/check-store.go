@@ -287,7 +287,6 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 		it.Raw, it.Score, it.Anomalous, it.ScopeNote = r.Raw, r.Score, r.Anomalous, r.ScopeNote
 		it.Uncalibrated = !m.Calibration.Calibrated()
 		it.InputURL, it.ReconURL, it.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
-		s.batch.keepLatents(it.ID, r.Latents)
 		rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: f, Model: m, Raw: r.Raw, Anomalous: r.Anomalous})
 	}
 	s.batch.set(it)

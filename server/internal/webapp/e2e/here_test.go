@@ -310,7 +310,7 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	// Normal images alone, no known anomalies: trained and calibrated on them, no test.
 	// Paused after its first epoch and the page reloaded, it resumes from the images
 	// and the checkpoint kept on the device.
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=2&width=8&size=16&batch=32&workers=2")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/train/here?source=images&epochs=6&width=8&size=16&batch=32&workers=2")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the Train here page again", `document.querySelector('#here-page[data-client="true"]') !== null && document.getElementById("here-normal") !== null`, time.Minute)
@@ -339,7 +339,7 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	if err := json.Unmarshal([]byte(evaluate[string](t, ctx, `localStorage.getItem("ganomaly.localModels")`)), &models); err != nil || len(models) < 2 {
 		t.Fatalf("stored models: %v", err)
 	}
-	if m := models[0]; !m.Calibration.Calibrated() || m.AUC != 0 || m.AnomalyClass != "" || m.Provenance.Epochs != 2 || m.Dataset != "folder:dropped-images" {
+	if m := models[0]; !m.Calibration.Calibrated() || m.AUC != 0 || m.AnomalyClass != "" || m.Provenance.Epochs != 6 || m.Dataset != "folder:dropped-images" {
 		t.Errorf("the model trained on normals alone and resumed: calibration %+v, AUC %v, class %q, %d epochs, data %q",
 			m.Calibration, m.AUC, m.AnomalyClass, m.Provenance.Epochs, m.Dataset)
 	}

@@ -249,8 +249,19 @@ func (c *catalog) scan() map[string]*entry {
 			continue // known bad, unchanged
 		}
 		e, err := c.read(name, path, cardPath, cardSize)
-		if err != nil {
-			c.skip(path, stamp, err)
+		var bad *badModel
+		switch {
+		case errors.As(err, &bad):
+			c.skip(path, stamp, err) // this version of the file is bad: not read again
+			continue
+		case err != nil:
+			// The file could not be read now (permissions, too many open files): keep
+			// what was served, and try again at the next request.
+			c.log.Warn("cannot read a model file; trying again later", "file", path, "err", err)
+			if e, ok := old[name]; ok {
+				next[name] = e
+			}
+			c.dirty.Store(true)
 			continue
 		}
 		delete(c.skipped, path)
@@ -271,12 +282,25 @@ func (c *catalog) scan() map[string]*entry {
 	return next
 }
 
+// badModel is a model file whose content is refused (as opposed to one that could not
+// be read): that version of it is skipped until it changes.
+type badModel struct{ err error }
+
+func (b *badModel) Error() string { return b.err.Error() }
+func (b *badModel) Unwrap() error { return b.err }
+
 func (c *catalog) read(name, path, cardPath string, cardSize int64) (*entry, error) {
+	if info, err := os.Stat(path); err == nil && info.Size() > maxWeightsBytes {
+		return nil, &badModel{fmt.Errorf("%s is larger than %d bytes", path, maxWeightsBytes)}
+	}
 	data, err := readLimited(path, maxWeightsBytes)
 	if err != nil {
 		return nil, err
 	}
 	var card []byte
+	if cardSize > maxCardBytes {
+		return nil, &badModel{fmt.Errorf("model card: %s is larger than %d bytes", cardPath, maxCardBytes)}
+	}
 	if cardSize > 0 {
 		if card, err = readLimited(cardPath, maxCardBytes); err != nil {
 			return nil, fmt.Errorf("model card: %w", err)
@@ -284,7 +308,7 @@ func (c *catalog) read(name, path, cardPath string, cardSize int64) (*entry, err
 	}
 	e, err := describe(name, data, card)
 	if err != nil {
-		return nil, err
+		return nil, &badModel{err}
 	}
 	e.path = path
 	return e, nil

@@ -9,14 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/ganomaly-go/ganomaly-go/model/atomicfile"
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
 
 // maxUploadBytes bounds a published model's weights and card together: far above a
-// model a browser trains or runs.
-const maxUploadBytes = 256 << 20
+// model a browser trains or runs. uploadReadTimeout is how long its body may take.
+const (
+	maxUploadBytes    = 256 << 20
+	uploadReadTimeout = 10 * time.Minute
+)
 
 // publishModel answers PUT /api/models/{name} (token): a model trained elsewhere (a
 // browser's Train here, or by hand) published into the models folder. The body is
@@ -38,9 +42,20 @@ func (s *Server) publishModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	replace, _ := strconv.ParseBool(r.URL.Query().Get("replace"))
+	// A model may be large and the link slow: more than an ordinary request's time.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
 	weights, card, err := readUpload(w, r)
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeBadUpload, fmt.Sprintf("the upload is larger than %d MB", maxUploadBytes>>20))
+		return
+	case err != nil:
 		writeError(w, http.StatusBadRequest, api.CodeBadUpload, err.Error())
+		return
+	case len(card) > maxCardBytes:
+		// The catalog would leave the model out: refuse it here, before writing.
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeBadUpload, fmt.Sprintf("the model card has %d bytes; a card may have %d", len(card), maxCardBytes))
 		return
 	}
 	m, err := api.Describe(name, weights, card)
@@ -96,10 +111,6 @@ func readUpload(w http.ResponseWriter, r *http.Request) (weights, card []byte, e
 			break
 		}
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, nil, fmt.Errorf("the upload is larger than %d MB", maxUploadBytes>>20)
-			}
 			return nil, nil, fmt.Errorf("reading the upload: %w", err)
 		}
 		var dst *[]byte
@@ -116,10 +127,6 @@ func readUpload(w http.ResponseWriter, r *http.Request) (weights, card []byte, e
 		}
 		b, err := io.ReadAll(part)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, nil, fmt.Errorf("the upload is larger than %d MB", maxUploadBytes>>20)
-			}
 			return nil, nil, fmt.Errorf("reading %q: %w", part.FormName(), err)
 		}
 		if b == nil {

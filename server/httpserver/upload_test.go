@@ -81,6 +81,7 @@ func TestPublishModel(t *testing.T) {
 		{"non-finite weights", url, testToken, map[string][]byte{"weights": nanWeights(t)}, 422, api.CodeBadUpload},
 		{"card of another model", url, testToken, map[string][]byte{"weights": weights, "card": []byte(`{"format": "ganomaly-go/model-card", "format_version": 1, "config": {"image_size": 64, "channels": 3, "latent": 8, "width": 4}}`)}, 422, api.CodeBadUpload},
 		{"the default's name", hs.URL + api.ModelURL("default"), testToken, map[string][]byte{"weights": weights}, 400, "bad_model_name"},
+		{"a card the catalog would refuse", url, testToken, map[string][]byte{"weights": weights, "card": bigCard()}, 413, api.CodeBadUpload},
 	} {
 		status, e, _ := upload(t, c.url, c.token, c.parts)
 		if status != c.status || e.Code != c.code {
@@ -147,5 +148,14 @@ func nanWeights(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// bigCard is a valid model card over the catalog's 256 KiB.
+func bigCard() []byte {
+	var c map[string]any
+	json.Unmarshal(cardJSON("big"), &c)
+	c["summary"] = strings.Repeat("a very long summary ", 20000)
+	b, _ := json.Marshal(c)
 	return b
 }

@@ -95,7 +95,8 @@ func (l JobLimits) Estimate(r JobRequest) (seconds float64, ok bool) {
 	if r.MaxTrain > 0 {
 		train = min(train, r.MaxTrain*9/10)
 	}
-	images := float64(r.Epochs) * float64(train-train%max(batch, 1))
+	batch = max(batch, 1)
+	images := float64(r.Epochs) * float64(max(batch, train-train%batch)) // at least one step an epoch
 	if r.MaxIterations > 0 {
 		images = min(images, float64(r.MaxIterations*batch))
 	}

@@ -102,14 +102,14 @@ func (p *checkPage) OnMount(ctx app.Context) {
 	}
 	p.refreshModels(ctx, choice)
 	// The results kept on this device come back after a reload or a closed tab.
-	if session.tryRestore() {
+	if gen, first := session.tryRestore(); first {
 		ctx.Async(func() {
 			recs, images, err := loadResults()
 			if err != nil {
 				fmt.Println("ganomaly: cannot read the results kept on this device:", err)
 				return
 			}
-			if session.restore(recs, images) {
+			if session.restore(gen, recs, images) {
 				session.changed()
 			}
 		})

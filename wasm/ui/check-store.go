@@ -320,20 +320,31 @@ type storedResult struct {
 
 // tryRestore reports whether the kept results are still to be asked for (once per
 // app session), and marks them asked.
-func (s *checkSession) tryRestore() bool {
+func (s *checkSession) tryRestore() (gen int64, first bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	first := !s.restoreTried
+	first = !s.restoreTried
 	s.restoreTried = true
-	return first
+	return s.gen, first
 }
 
-// restore puts back the results kept on the device, once per app session and only
-// into an empty batch (files dropped meanwhile win). It reports whether it did.
-func (s *checkSession) restore(recs []storedResult, images [][3]fileHandle) bool {
+// restore puts back the results kept on the device, once per app session, into an
+// empty batch of generation gen (files dropped meanwhile win, a Clear meanwhile
+// stands). It reports whether it did.
+func (s *checkSession) restore(gen int64, recs []storedResult, images [][3]fileHandle) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.batch.items) > 0 || len(recs) == 0 {
+	if len(recs) == 0 || s.gen != gen {
+		return false // nothing kept, or cleared (or another model chosen) meanwhile
+	}
+	if len(s.batch.items) > 0 {
+		// Files came first: the new batch wins, and the kept results, which its ids
+		// would overwrite one by one, are forgotten whole.
+		go func() {
+			if err := clearResults(); err != nil && !errors.Is(err, errNotBrowser) {
+				fmt.Println("ganomaly: cannot forget the kept results:", err)
+			}
+		}()
 		return false
 	}
 	for i, r := range recs {

@@ -38,6 +38,8 @@ type worker struct {
 	nextID  int
 	waiting map[int]chan reply
 	dead    atomic.Bool
+	// gone is closed when the worker is terminated: route stops.
+	gone chan struct{}
 	// kernel is "simd" or "scalar": which kernels worker.js chose for this browser.
 	kernel string
 }
@@ -150,6 +152,30 @@ func (p *pool) submit(j job) {
 	}
 }
 
+// resubmit queues a job again for the other workers; false when the pool was closed
+// meanwhile (its jobs channel then refuses it).
+func (p *pool) resubmit(j job) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	select {
+	case p.jobs <- j:
+		return true
+	default:
+	}
+	go func() {
+		defer func() {
+			if recover() != nil {
+				j.done(scoreResult{Err: errWorkerDead})
+			}
+		}()
+		p.jobs <- j
+	}()
+	return true
+}
+
 // close stops the workers once the queued jobs are done.
 func (p *pool) close() {
 	close(p.jobs)
@@ -167,7 +193,7 @@ func startWorker() (*worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting a Web Worker: %w", err)
 	}
-	w := &worker{js: js, replies: make(chan reply, 16), waiting: map[int]chan reply{}}
+	w := &worker{js: js, replies: make(chan reply, 16), waiting: map[int]chan reply{}, gone: make(chan struct{})}
 	// Callbacks run on the browser's event loop: hand the message over without
 	// blocking, whatever the consumer is doing.
 	push := func(r reply) {
@@ -214,6 +240,7 @@ func (w *worker) terminate() {
 	}
 	w.js.Call("terminate")
 	w.release()
+	close(w.gone)
 }
 
 // callsPerWorker is how many scores a worker has in flight: two keep it busy while the
@@ -223,7 +250,13 @@ const callsPerWorker = 2
 // route hands each reply to the call waiting for its id (a late reply to a call that
 // timed out goes nowhere); a crash fails every waiting call.
 func (w *worker) route() {
-	for r := range w.replies {
+	for {
+		var r reply
+		select {
+		case r = <-w.replies:
+		case <-w.gone:
+			return
+		}
 		w.mu.Lock()
 		if r.fatal != nil {
 			for id, ch := range w.waiting {
@@ -334,12 +367,10 @@ func (p *pool) serve(w *worker) {
 				if w.dead.Load() {
 					// It died meanwhile (a failed load, or the other call): another
 					// worker takes the job, or it fails when none is left.
-					if p.alive.Load() > 0 {
-						p.submit(j)
-					} else {
+					die(errWorkerDead)
+					if p.alive.Load() == 0 || !p.resubmit(j) {
 						j.done(scoreResult{Err: errWorkerDead})
 					}
-					die(errWorkerDead)
 					return
 				}
 				r := w.score(j.file, j.lean)

@@ -277,7 +277,7 @@ func (p *teachPage) onDrawn(ctx app.Context) {
 		f, err := drawingFile(teachCanvas)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
-				p.drawBusy = false
+				p.drawBusy, p.drawDirty = false, true // the next stroke tries again
 				p.message = "Cannot read the drawing: " + err.Error()
 				return
 			}
@@ -309,6 +309,9 @@ func (p *teachPage) drawPad() app.UI {
 			app.P().Class("caption").Text(prompt),
 			app.Button().Class("button subtle").ID("clear-drawing").Text("Clear").OnClick(func(ctx app.Context, e app.Event) {
 				clearDrawing(teachCanvas)
+				if p.drawRuns > 0 || p.drawBusy {
+					p.onDrawn(ctx) // the panels follow the empty pad too
+				}
 			}),
 		),
 	)

@@ -331,22 +331,31 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(append(b, '\n')))
 }
 
-// serveCard answers GET and HEAD /cards/<name>.json[?v=<version>]: a model's card as
-// published, cached as the weights are (see serveWeights).
-func (s *Server) serveCard(w http.ResponseWriter, r *http.Request) {
+// modelOf finds the model a file URL names ("<name>" + ext in its {file} wildcard);
+// otherwise it answers the error and ok is false. what names the URLs in messages.
+func (s *Server) modelOf(w http.ResponseWriter, r *http.Request, ext, what string) (name string, e *entry, ok bool) {
 	file := r.PathValue("file")
-	name, ok := strings.CutSuffix(file, api.CardExt)
+	name, ok = strings.CutSuffix(file, ext)
 	if !ok {
-		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("%q: card URLs end in %s", file, api.CardExt))
-		return
+		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("%q: %s URLs end in %s", file, what, ext))
+		return "", nil, false
 	}
 	if err := api.CheckName(name); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_model_name", err.Error())
-		return
+		return "", nil, false
 	}
-	e, ok := s.catalog.lookup(name)
-	if !ok {
+	if e, ok = s.catalog.lookup(name); !ok {
 		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("no model %q; %s lists the models", name, api.ModelsPath))
+		return "", nil, false
+	}
+	return name, e, true
+}
+
+// serveCard answers GET and HEAD /cards/<name>.json[?v=<version>]: a model's card as
+// published, cached as the weights are (see serveWeights).
+func (s *Server) serveCard(w http.ResponseWriter, r *http.Request) {
+	name, e, ok := s.modelOf(w, r, api.CardExt, "card")
+	if !ok {
 		return
 	}
 	if e.card == nil {
@@ -377,19 +386,8 @@ func (s *Server) serveCard(w http.ResponseWriter, r *http.Request) {
 // its name, so it must be revalidated (no-cache); the strong ETag, the quoted SHA-256,
 // makes that a 304. Ranges and HEAD come from http.ServeContent.
 func (s *Server) serveWeights(w http.ResponseWriter, r *http.Request) {
-	file := r.PathValue("file")
-	name, ok := strings.CutSuffix(file, api.WeightsExt)
+	name, e, ok := s.modelOf(w, r, api.WeightsExt, "weights")
 	if !ok {
-		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("%q: weights URLs end in %s", file, api.WeightsExt))
-		return
-	}
-	if err := api.CheckName(name); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_model_name", err.Error())
-		return
-	}
-	e, ok := s.catalog.lookup(name)
-	if !ok {
-		writeError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("no model %q; %s lists the models", name, api.ModelsPath))
 		return
 	}
 	e, body, err := s.catalog.open(e)

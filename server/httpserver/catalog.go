@@ -68,8 +68,9 @@ type catalog struct {
 	mu      sync.RWMutex
 	entries map[string]*entry // by name, the folder's models only: the snapshot
 
-	scanMu   sync.Mutex // one scan at a time; guards what follows
-	lastScan time.Time
+	scanMu sync.Mutex // one scan at a time; guards skipped
+	// lastScan is when the last scan began, in Unix nanoseconds.
+	lastScan atomic.Int64
 	// skipped remembers invalid files by path and (size, time), so that each is logged
 	// once, not at every scan.
 	skipped map[string]string
@@ -92,7 +93,9 @@ func newCatalog(dir string, defaultWeights, defaultCard []byte, log *slog.Logger
 			return nil, fmt.Errorf("models folder %s is not a folder", dir)
 		}
 		c.watch()
+		// The first scan before serving: no request sees an empty folder.
 		c.dirty.Store(true)
+		c.refresh()
 	}
 	return c, nil
 }
@@ -175,31 +178,31 @@ func (c *catalog) lookup(name string) (*entry, bool) {
 }
 
 // refresh scans the folder if it changed since the last scan (or, unwatched, if the
-// last scan is older than pollEvery).
+// last scan is older than pollEvery). While one request scans, the others go on with
+// the snapshot instead of waiting: a large model being copied in does not hold up
+// the server.
 func (c *catalog) refresh() {
-	if c.dir == "" {
+	if c.dir == "" || !c.stale() {
 		return
 	}
-	if !c.dirty.Load() && (c.watcher != nil || time.Since(c.lastScanTime()) < pollEvery) {
-		return
+	if !c.scanMu.TryLock() {
+		return // another request is scanning
 	}
-	c.scanMu.Lock()
 	defer c.scanMu.Unlock()
-	// Another request may have scanned while this one waited.
-	if !c.dirty.Swap(false) && (c.watcher != nil || time.Since(c.lastScan) < pollEvery) {
+	if !c.stale() { // scanned while this one got here
 		return
 	}
+	c.dirty.Store(false)
+	c.lastScan.Store(time.Now().UnixNano())
 	next := c.scan()
-	c.lastScan = time.Now()
 	c.mu.Lock()
 	c.entries = next
 	c.mu.Unlock()
 }
 
-func (c *catalog) lastScanTime() time.Time {
-	c.scanMu.Lock()
-	defer c.scanMu.Unlock()
-	return c.lastScan
+// stale reports whether the folder must be scanned again.
+func (c *catalog) stale() bool {
+	return c.dirty.Load() || c.watcher == nil && time.Since(time.Unix(0, c.lastScan.Load())) >= pollEvery
 }
 
 // scan reads the folder into a new snapshot, reusing the entries of unchanged files.

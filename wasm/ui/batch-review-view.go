@@ -16,9 +16,6 @@ const (
 	actionShow           = "ganomaly/show"
 )
 
-// thresholdSteps is the batch threshold slider's resolution on the 0–1 scale.
-const thresholdSteps = 1000
-
 // batchShow is how the batch is shown.
 type batchShow struct {
 	Table, OnlyAnomalous, More bool
@@ -49,13 +46,14 @@ func (b *batchReview) Render() app.UI {
 				app.Text("Threshold for this batch, on the score's 0–1 scale: "),
 				app.Output().ID("batch-threshold-value").Text(thr),
 			),
-			// In thousandths: a fractional value set before the step is rounded to
-			// the default step of 1, and go-app sets attributes in no fixed order.
-			app.Input().ID("batch-threshold").Type("range").Min(0).Max(thresholdSteps).Step(1).
-				Value(int(math.Round(r.Threshold*thresholdSteps))).
+			// In percent of the 0–1 scale, to a tenth: the browser's default range
+			// (0 to 100), so that the value is in range whatever order go-app sets the
+			// attributes in (a value set before a larger max was clamped to 100).
+			app.Input().ID("batch-threshold").Type("range").Min(0).Max(100).Step(0.1).
+				Value(strconv.FormatFloat(math.Round(r.Threshold*1000)/10, 'f', 1, 64)).
 				OnInput(func(ctx app.Context, e app.Event) {
-					if v, err := strconv.Atoi(ctx.JSSrc().Get("value").String()); err == nil {
-						ctx.NewActionWithValue(actionThreshold, strconv.FormatFloat(float64(v)/thresholdSteps, 'g', -1, 64))
+					if v, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64); err == nil {
+						ctx.NewActionWithValue(actionThreshold, strconv.FormatFloat(v/100, 'g', -1, 64))
 					}
 				}),
 			app.Button().Class("button subtle").ID("reset-threshold").Disabled(!r.Custom).

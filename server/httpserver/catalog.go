@@ -140,10 +140,6 @@ func (c *catalog) close() {
 	}
 }
 
-// invalidate makes the next request scan the folder: for a publisher in this process,
-// which need not wait for the watcher's event.
-func (c *catalog) invalidate() { c.dirty.Store(true) }
-
 // describe checks a weights file and its card and fills in what the API says of them.
 func describe(name string, data, card []byte) (*entry, error) {
 	m, err := api.Describe(name, data, card)
@@ -181,11 +177,25 @@ func (c *catalog) lookup(name string) (*entry, bool) {
 // last scan is older than pollEvery). While one request scans, the others go on with
 // the snapshot instead of waiting: a large model being copied in does not hold up
 // the server.
-func (c *catalog) refresh() {
+func (c *catalog) refresh() { c.sync(false) }
+
+// changed is for a writer in this process (a job's publish, an upload, a weights file
+// found changed while served): it scans at once, waiting for a scan under way, so
+// that what it wrote is in the snapshot when it returns.
+func (c *catalog) changed() {
+	c.dirty.Store(true)
+	c.sync(true)
+}
+
+// sync scans when the folder is stale; wait says whether to wait for a scan that
+// another request is running, or go on with the snapshot.
+func (c *catalog) sync(wait bool) {
 	if c.dir == "" || !c.stale() {
 		return
 	}
-	if !c.scanMu.TryLock() {
+	if wait {
+		c.scanMu.Lock()
+	} else if !c.scanMu.TryLock() {
 		return // another request is scanning
 	}
 	defer c.scanMu.Unlock()
@@ -368,7 +378,7 @@ func (c *catalog) open(e *entry) (*entry, io.ReadSeekCloser, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c.invalidate() // the file changed: the watcher's event may not have come yet
+	c.changed() // the file changed: the watcher's event may not have come yet
 	fresh, ok := c.lookup(e.Name)
 	if !ok {
 		return nil, nil, fs.ErrNotExist

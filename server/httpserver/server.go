@@ -131,7 +131,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	if opts.ModelsDir != "" && !opts.NoTraining {
 		if s.jobs, err = jobs.Open(jobs.Options{ModelsDir: opts.ModelsDir, Device: opts.Device, Engine: opts.Engine, KeepJobs: opts.KeepJobs, Logger: log,
-			Published: func(string) { cat.invalidate() }}); err != nil {
+			Published: func(string) { cat.changed() }}); err != nil {
 			return nil, fmt.Errorf("httpserver: %w", err)
 		}
 		if s.token == "" {

@@ -89,7 +89,7 @@ func (s *Server) publishModel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.catalog.invalidate()
+	s.catalog.changed() // listed when the answer arrives
 	s.log.Info("model uploaded", "name", name, "sha256", m.SHA256, "bytes", m.Size, "card", card != nil, "replaced", replace)
 	w.Header().Set("Location", m.URL)
 	writeJSON(w, http.StatusCreated, m)

@@ -82,17 +82,6 @@ func (b *batch) get(id int) (item, bool) {
 	return item{}, false
 }
 
-// anomalous counts the items scored as anomalous.
-func (b *batch) anomalous() int {
-	n := 0
-	for _, it := range b.items {
-		if it.State == itemDone && it.Anomalous {
-			n++
-		}
-	}
-	return n
-}
-
 // counts returns how many items are scored, failed and in all.
 func (b *batch) counts() (done, failed, total int) {
 	for _, it := range b.items {
@@ -141,11 +130,9 @@ func (b *batch) view(byScore bool) []item {
 // csvHeader names the columns of the exported batch.
 var csvHeader = []string{"file", "bytes", "status", "score", "raw_score", "threshold", "verdict", "model", "model_version", "error"}
 
-// csv exports the items in display order. Numbers carry full precision so that the
-// file can be compared with `ganomaly score` output.
-func (b *batch) csv(byScore bool) []byte { return itemsCSV(b.view(byScore)) }
-
-// itemsCSV exports items, with their verdicts and thresholds as they are.
+// itemsCSV exports items, in their order, with their verdicts and thresholds as they
+// are. Numbers carry full precision so that the file can be compared with `ganomaly
+// score` output.
 func itemsCSV(items []item) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)

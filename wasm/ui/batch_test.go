@@ -46,8 +46,8 @@ func TestBatchView(t *testing.T) {
 		t.Errorf("by score: %s, want %s", got, want)
 	}
 	done, failed, total := b.counts()
-	if done != 3 || failed != 1 || total != 5 || b.anomalous() != 2 {
-		t.Errorf("counts %d %d %d, anomalous %d", done, failed, total, b.anomalous())
+	if anomalous := reviewOf(b.items, 0, false, "").Anomalous; done != 3 || failed != 1 || total != 5 || anomalous != 2 {
+		t.Errorf("counts %d %d %d, anomalous %d", done, failed, total, anomalous)
 	}
 	if b.set(item{ID: 99}) {
 		t.Error("set of an unknown id reported success")
@@ -56,7 +56,7 @@ func TestBatchView(t *testing.T) {
 
 func TestBatchCSV(t *testing.T) {
 	b := testBatch()
-	recs, err := csv.NewReader(bytes.NewReader(b.csv(true))).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(itemsCSV(b.view(true)))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestBatchCSVUncalibrated(t *testing.T) {
 	it, _ := b.get(id)
 	it.State, it.Raw, it.Uncalibrated = itemDone, 0.25, true
 	b.set(it)
-	recs, err := csv.NewReader(bytes.NewReader(b.csv(false))).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(itemsCSV(b.view(false)))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

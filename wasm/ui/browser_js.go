@@ -505,16 +505,24 @@ func revokeURLs(urls ...string) {
 	}
 }
 
+// jsBuffer copies b into a new ArrayBuffer.
+func jsBuffer(b []byte) (safejs.Value, error) {
+	u8, err := construct("Uint8Array", len(b))
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	if _, err := safejs.CopyBytesToJS(u8, b); err != nil {
+		return safejs.Value{}, err
+	}
+	return u8.Get("buffer")
+}
+
 // download offers data to the user as a file.
 func download(name, mime string, data []byte) error {
-	u8, err := construct("Uint8Array", len(data))
+	buf, err := jsBuffer(data)
 	if err != nil {
 		return err
 	}
-	if _, err := safejs.CopyBytesToJS(u8, data); err != nil {
-		return err
-	}
-	buf, _ := u8.Get("buffer")
 	u := objectURL(buf, mime)
 	if u == "" {
 		return errors.New("cannot make a download link")

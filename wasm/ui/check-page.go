@@ -332,7 +332,7 @@ func (p *checkPage) Render() app.UI {
 			&dropZone{Dragging: p.dragging, Ready: v.status == modelReady, Failed: v.status == modelFailed, Status: v.message, InputID: fileInputID},
 			app.If(v.model.Dataset == "mnist", &sampleStrip{AnomalyClass: v.model.AnomalyClass, Disabled: v.status != modelReady}),
 			app.If(v.total > 0, &batchBar{
-				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.anomalous,
+				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.review.Anomalous,
 				Rate: v.rate, ByScore: v.byScore, Restored: v.restored,
 			}),
 			app.If(p.notice != "", app.P().Class("notice").Text(p.notice)),

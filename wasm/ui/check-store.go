@@ -121,17 +121,17 @@ type checkView struct {
 	// items are the items shown (at the batch's threshold, filtered, in display
 	// order); hidden counts those the filter leaves out, capped those beyond the
 	// cards shown.
-	items                          []item
-	hidden, capped                 int
-	done, failed, total, anomalous int
-	rate                           float64
-	byScore                        bool
-	table, onlyAnomalous           bool
-	restored                       int
-	review                         review
-	model                          api.Model
-	status                         modelStatus
-	message                        string
+	items                []item
+	hidden, capped       int
+	done, failed, total  int
+	rate                 float64
+	byScore              bool
+	table, onlyAnomalous bool
+	restored             int
+	review               review
+	model                api.Model
+	status               modelStatus
+	message              string
 }
 
 // defaultCardLimit is how many cards a batch shows before "Show more": a thousand
@@ -158,7 +158,6 @@ func (s *checkSession) view() checkView {
 	v := checkView{byScore: s.byScore, table: s.table, onlyAnomalous: s.onlyAnomalous, restored: s.restored,
 		model: s.model, status: s.status, message: s.message}
 	v.review = reviewOf(all, s.thresholdLocked(), s.custom, s.model.AnomalyClass)
-	v.anomalous = v.review.Anomalous
 	for _, it := range all {
 		if s.onlyAnomalous && !(it.State == itemDone && it.Anomalous) {
 			v.hidden++
@@ -301,6 +300,13 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 	return true
 }
 
+// forgetKept forgets the results kept on the device.
+func forgetKept() {
+	if err := clearResults(); err != nil && !errors.Is(err, errNotBrowser) {
+		fmt.Println("ganomaly: cannot forget the kept results:", err)
+	}
+}
+
 // storedResult is what the device keeps of one result (its three images apart), so
 // that the batch survives a reload (results-store_js.go).
 type storedResult struct {
@@ -340,11 +346,7 @@ func (s *checkSession) restore(gen int64, recs []storedResult, images [][3]fileH
 	if len(s.batch.items) > 0 {
 		// Files came first: the new batch wins, and the kept results, which its ids
 		// would overwrite one by one, are forgotten whole.
-		go func() {
-			if err := clearResults(); err != nil && !errors.Is(err, errNotBrowser) {
-				fmt.Println("ganomaly: cannot forget the kept results:", err)
-			}
-		}()
+		go forgetKept()
 		return false
 	}
 	for i, r := range recs {
@@ -378,11 +380,7 @@ func (s *checkSession) clear() (urls []string) {
 	s.batch = batch{nextID: s.batch.nextID}
 	s.pending = nil
 	s.custom, s.cardLimit, s.restored = false, 0, 0
-	go func() {
-		if err := clearResults(); err != nil && !errors.Is(err, errNotBrowser) {
-			fmt.Println("ganomaly: cannot forget the kept results:", err)
-		}
-	}()
+	go forgetKept()
 	forgetSubjects() // the teaching view explains files of the current batch only
 	return urls
 }

@@ -358,29 +358,22 @@ func keepModel(name string, weights, card []byte) (api.Model, error) {
 	if err != nil {
 		return m, err
 	}
-	u8, err := construct("Uint8Array", len(weights))
-	if err != nil {
-		return m, err
+	for _, f := range []struct {
+		url  string
+		data []byte
+	}{{m.URL, weights}, {m.CardURL, card}} {
+		if f.url == "" {
+			continue // no card
+		}
+		ab, err := jsBuffer(f.data)
+		if err != nil {
+			return m, err
+		}
+		if err := putCached(f.url, ab); err != nil {
+			return m, err
+		}
 	}
-	if _, err := safejs.CopyBytesToJS(u8, weights); err != nil {
-		return m, err
-	}
-	ab, _ := u8.Get("buffer")
-	if err := putCached(m.URL, ab); err != nil {
-		return m, err
-	}
-	if m.CardURL == "" {
-		return m, nil
-	}
-	cu8, err := construct("Uint8Array", len(card))
-	if err != nil {
-		return m, err
-	}
-	if _, err := safejs.CopyBytesToJS(cu8, card); err != nil {
-		return m, err
-	}
-	cab, _ := cu8.Get("buffer")
-	return m, putCached(m.CardURL, cab)
+	return m, nil
 }
 
 func bufferBytes(ab safejs.Value) ([]byte, error) {
@@ -414,14 +407,11 @@ func publishModel(name string, weights, card []byte, token string) (api.Model, e
 		if len(part.data) == 0 {
 			continue
 		}
-		u8, err := construct("Uint8Array", len(part.data))
+		buf, err := jsBuffer(part.data)
 		if err != nil {
 			return m, err
 		}
-		if _, err := safejs.CopyBytesToJS(u8, part.data); err != nil {
-			return m, err
-		}
-		blob, err := construct("Blob", []any{u8}, map[string]any{"type": part.mime})
+		blob, err := construct("Blob", []any{buf}, map[string]any{"type": part.mime})
 		if err != nil {
 			return m, err
 		}

@@ -59,7 +59,7 @@ type teachPage struct {
 	// drawing's finished runs.
 	drawBusy, drawDirty bool
 	drawRuns            int
-	// step is the stage the step-through highlights, 1 to len(stepTitles); 0 when
+	// step is the stage the step-through highlights, 1 to stepCount; 0 when
 	// every stage is shown at once.
 	step int
 }
@@ -418,8 +418,8 @@ func panel(id, title, caption string, body ...app.UI) app.UI {
 	)
 }
 
-// stepTitles name the stages of the step-through, in order: x, z, x̂, ẑ, the distance.
-var stepTitles = []string{"x", "z", "x̂", "ẑ", "score"}
+// stepCount is the number of stages of the step-through: x, z, x̂, ẑ, the score.
+const stepCount = 5
 
 // stepText says, with this image's numbers, what stage k (from 1) does.
 func stepText(k int, e *explanation, cal model.Calibration) string {
@@ -478,12 +478,12 @@ func (p *teachPage) stepClass(class string, k int) string {
 // stepper walks a class through the stages, one at a time, with the numbers.
 func (p *teachPage) stepper(e *explanation) app.UI {
 	move := func(d int) app.EventHandler {
-		return func(ctx app.Context, ev app.Event) { p.step = max(0, min(len(stepTitles), p.step+d)) }
+		return func(ctx app.Context, ev app.Event) { p.step = max(0, min(stepCount, p.step+d)) }
 	}
 	return app.Div().Class("teach-stepper").ID("teach-stepper").DataSet("step", p.step).Body(
 		app.Button().Class("button").ID("step-prev").Text("← Previous").Disabled(p.step <= 1).OnClick(move(-1)),
 		app.Button().Class("button primary").ID("step-next").Text(map[bool]string{true: "Step through x → z → x̂ → ẑ", false: "Next →"}[p.step == 0]).
-			Disabled(p.step == len(stepTitles)).OnClick(move(1)),
+			Disabled(p.step == stepCount).OnClick(move(1)),
 		app.If(p.step > 0, app.Button().Class("button subtle").ID("step-all").Text("Show all").
 			OnClick(func(ctx app.Context, ev app.Event) { p.step = 0 })),
 		app.If(p.step > 0, app.P().Class("step-text").ID("step-text").Text(stepText(p.step, e, p.calibration()))),

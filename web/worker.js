@@ -5,15 +5,16 @@
 //
 // Messages, page → worker (every one carries an id that the reply repeats):
 //   {type: "load",  id, weights: ArrayBuffer}   load a weights file (transferred)
-//   {type: "score", id, file: File | Blob}      score one image file
+//   {type: "score", id, file: File | Blob | data: URL, lean}   score one image file
 // Replies, worker → page:
 //   {type: "ready", kernel}                                   Go is running ("simd" or "scalar")
 //   {type: "fatal", error}                                    worker.wasm failed to start
 //   {type: "loaded", id, imageSize, channels, latent} | {type: "loaded", id, error}
 //   {type: "result", id, raw, score, anomalous, z, zhat, xhat,
-//    inputPNG, reconPNG, heatPNG} | {type: "result", id, error}
-// z, zhat and xhat are ArrayBuffers of little-endian float32, the PNGs ArrayBuffers of
-// PNG files; all are transferred, not copied.
+//    inputURL, reconURL, heatURL} | {type: "result", id, error}
+// z, zhat and xhat are ArrayBuffers of little-endian float32 (transferred, not copied),
+// left out when the message says lean; the images are PNGs as data: URLs. A score's
+// file may be a data: URL too (a kept result's input).
 //
 // Training in the browser (wasm/worker/train.go documents its messages):
 //   {type: "trainLead", id, request, pack, ports, checkpoint?, name}   lead a run
@@ -68,6 +69,14 @@ self.onmessage = (event) => {
   queue = queue.then(() => handle(event.data));
 };
 
+// dataURLBytes decodes a base64 data: URL.
+function dataURLBytes(url) {
+  const bin = atob(url.slice(url.indexOf(",") + 1));
+  const u8 = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+  return u8;
+}
+
 const TRAIN = { trainLead: "ganomalyTrainLead", trainFollow: "ganomalyTrainFollow", trainControl: "ganomalyTrainControl" };
 
 async function handle(msg) {
@@ -88,7 +97,10 @@ async function handle(msg) {
     if (msg.type === "load") {
       reply = self.ganomalyLoad(new Uint8Array(msg.weights));
     } else if (msg.type === "score") {
-      if (msg.file.size > MAX_FILE_BYTES) {
+      if (typeof msg.file === "string") {
+        // A kept result's input, as a data: URL (the teaching view scores it again).
+        reply = self.ganomalyScore(dataURLBytes(msg.file));
+      } else if (msg.file.size > MAX_FILE_BYTES) {
         reply = { error: `file is ${(msg.file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` };
       } else {
         reply = self.ganomalyScore(new Uint8Array(await msg.file.arrayBuffer()));
@@ -101,15 +113,9 @@ async function handle(msg) {
     }
     reply.type = replyType;
     reply.id = msg.id;
-    // The images go as Blobs, which the page shows and keeps as they are (made here,
-    // off the page's thread); the codes as transferred buffers, unless the page
-    // said it does not need them (lean: the check page's batch).
+    // The codes go as transferred buffers, unless the page said it does not need
+    // them (lean: the check page's batch); the images are data: URLs already.
     const transfer = [];
-    for (const key of ["inputPNG", "reconPNG", "heatPNG"]) {
-      if (reply[key]) {
-        reply[key] = new Blob([reply[key]], { type: "image/png" });
-      }
-    }
     for (const key of ["z", "zhat", "xhat"]) {
       if (msg.lean) {
         delete reply[key];

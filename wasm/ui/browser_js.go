@@ -25,6 +25,9 @@ type fileHandle = safejs.Value
 // weightsHandle is an ArrayBuffer holding a weights file.
 type weightsHandle = safejs.Value
 
+// jsString is a JavaScript string, left on the JavaScript side.
+type jsString = safejs.Value
+
 var global = safejs.Global()
 
 // weightsCacheName is the Cache Storage cache of chosen models' weights.
@@ -44,6 +47,15 @@ func get(v safejs.Value, path ...string) (safejs.Value, error) {
 func getString(v safejs.Value, path ...string) string {
 	v, err := get(v, path...)
 	if err != nil || v.IsUndefined() || v.IsNull() {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+// jsText is v's text when v is a string, else "".
+func jsText(v safejs.Value) string {
+	if v.Type() != safejs.TypeString {
 		return ""
 	}
 	s, _ := v.String()

@@ -11,6 +11,7 @@ import "github.com/ganomaly-go/ganomaly-go/wasm/api"
 type (
 	fileHandle    struct{}
 	weightsHandle struct{}
+	jsString      struct{}
 	pool          struct{}
 )
 
@@ -58,7 +59,6 @@ func forgetImages() {}
 
 func fetchSample(string) (fileRef, error) { return fileRef{}, errNotBrowser }
 
-func saveResult(storedResult, [3]fileHandle) error          { return errNotBrowser }
-func loadResults() ([]storedResult, [][3]fileHandle, error) { return nil, nil, errNotBrowser }
-func clearResults() error                                   { return errNotBrowser }
-func blobURL(fileHandle) string                             { return "" }
+func saveResult(storedResult, [3]jsString) error         { return errNotBrowser }
+func loadResults() ([]storedResult, []keptImages, error) { return nil, nil, errNotBrowser }
+func clearResults() error                                { return errNotBrowser }

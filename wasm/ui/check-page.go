@@ -298,7 +298,11 @@ func submit(t ticket, f fileRef) {
 				revokeURLs(r.InputURL, r.ReconURL, r.HeatURL)
 				return
 			}
-			session.changed()
+			if session.busy() {
+				session.changed()
+			} else {
+				session.changedNow() // the batch is done: show it without waiting for the gap
+			}
 		},
 	})
 }

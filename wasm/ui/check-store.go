@@ -59,12 +59,13 @@ type checkSession struct {
 	lastNotify    time.Time
 }
 
-// renderGap is the shortest time between two re-renders of the page that changes
+// renderGap is the shortest time between two re-renders of the page that results
 // ask for. Results of a large drop arrive hundreds a second, and a re-render of the
 // page per result kept the UI thread busy (the batch ran at a fraction of the
-// kernels' speed, and clicks waited seconds); a few re-renders a second show the
-// same progress.
-var renderGap = 150 * time.Millisecond // a variable for the tests
+// kernels' speed, and clicks waited seconds); four re-renders a second show the
+// same progress. The user's own changes (sort, threshold, how the batch is shown)
+// render at once (changedNow).
+var renderGap = 250 * time.Millisecond // a variable for the tests
 
 // session is the one check session of the page.
 var session = &checkSession{status: modelLoading, message: "Starting…"}
@@ -103,6 +104,19 @@ func (s *checkSession) changed() {
 		return
 	}
 	time.AfterFunc(wait, s.notify)
+}
+
+// changedNow tells the attached page at once: the user's own changes must show
+// without waiting for the gap (a click answered within a frame). A re-render
+// already planned for the gap's end still comes.
+func (s *checkSession) changedNow() {
+	s.mu.Lock()
+	fn := s.listener
+	s.lastNotify = time.Now()
+	s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
 }
 
 func (s *checkSession) notify() {
@@ -201,7 +215,7 @@ func (s *checkSession) setThreshold(v float64, reset bool) {
 	s.mu.Lock()
 	s.threshold, s.custom = min(1, max(0, v)), !reset
 	s.mu.Unlock()
-	s.changed()
+	s.changedNow()
 }
 
 // setShow sets how the batch is shown; more adds a page of cards.
@@ -212,14 +226,14 @@ func (s *checkSession) setShow(table, onlyAnomalous, more bool) {
 		s.cardLimit = max(s.cardLimit, defaultCardLimit) + defaultCardLimit
 	}
 	s.mu.Unlock()
-	s.changed()
+	s.changedNow()
 }
 
 func (s *checkSession) toggleSort() {
 	s.mu.Lock()
 	s.byScore = !s.byScore
 	s.mu.Unlock()
-	s.changed()
+	s.changedNow()
 }
 
 // add gives each file a card and returns those to submit now, with the ticket to
@@ -293,7 +307,7 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 	rec := storedResult{ID: it.ID, Name: it.Name, Size: it.Size, Failed: it.State == itemFailed, Err: it.Err, Model: m,
 		Raw: it.Raw, Score: it.Score, Anomalous: it.Anomalous, Uncalibrated: it.Uncalibrated, Threshold: it.Threshold, ScopeNote: it.ScopeNote}
 	go func() {
-		if err := saveResult(rec, r.Images); err != nil && !errors.Is(err, errNotBrowser) {
+		if err := saveResult(rec, r.Kept); err != nil && !errors.Is(err, errNotBrowser) {
 			fmt.Println("ganomaly: cannot keep a result on this device:", err)
 		}
 	}()
@@ -305,6 +319,14 @@ func forgetKept() {
 	if err := clearResults(); err != nil && !errors.Is(err, errNotBrowser) {
 		fmt.Println("ganomaly: cannot forget the kept results:", err)
 	}
+}
+
+// keptImages are a kept result's images: the URLs its card shows, and the input as
+// the model saw it, which the teaching view scores again (a data: URL, or a Blob in
+// records kept before the images were kept as data: URLs).
+type keptImages struct {
+	URLs  [3]string
+	Input fileHandle
 }
 
 // storedResult is what the device keeps of one result (its three images apart), so
@@ -337,7 +359,7 @@ func (s *checkSession) tryRestore() (gen int64, first bool) {
 // restore puts back the results kept on the device, once per app session, into an
 // empty batch of generation gen (files dropped meanwhile win, a Clear meanwhile
 // stands). It reports whether it did.
-func (s *checkSession) restore(gen int64, recs []storedResult, images [][3]fileHandle) bool {
+func (s *checkSession) restore(gen int64, recs []storedResult, images []keptImages) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(recs) == 0 || s.gen != gen {
@@ -355,9 +377,9 @@ func (s *checkSession) restore(gen int64, recs []storedResult, images [][3]fileH
 		if r.Failed {
 			it.State = itemFailed
 		} else {
-			it.InputURL, it.ReconURL, it.HeatURL = blobURL(images[i][0]), blobURL(images[i][1]), blobURL(images[i][2])
+			it.InputURL, it.ReconURL, it.HeatURL = images[i].URLs[0], images[i].URLs[1], images[i].URLs[2]
 			// The input as the model saw it is what the teaching view runs again.
-			rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: images[i][0], Model: r.Model, Raw: r.Raw, Anomalous: r.Anomalous})
+			rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: images[i].Input, Model: r.Model, Raw: r.Raw, Anomalous: r.Anomalous})
 		}
 		s.batch.items = append(s.batch.items, it)
 		s.batch.nextID = max(s.batch.nextID, it.ID)

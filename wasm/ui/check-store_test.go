@@ -166,3 +166,24 @@ func TestSessionCoalescesChanges(t *testing.T) {
 		t.Errorf("after the gap: %d re-renders in all, want 2 (the burst's last state shown)", n)
 	}
 }
+
+// TestUserChangesRenderAtOnce: within the gap that holds back results' re-renders, the
+// user's own changes (sort, threshold, how the batch is shown) still render at once.
+func TestUserChangesRenderAtOnce(t *testing.T) {
+	s, _ := newTestSession(t)
+	renderGap = time.Hour
+	var calls atomic.Int32
+	s.attach(func() { calls.Add(1) })
+	s.lastNotify = time.Time{}
+	s.changed() // a result: rendered at once, and the gap starts
+	s.changed() // another: waits for the gap's end
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d re-renders after two results, want 1", n)
+	}
+	for i, change := range []func(){s.toggleSort, func() { s.setThreshold(0.3, false) }, func() { s.setShow(true, false, false) }} {
+		change()
+		if n := calls.Load(); n != int32(i+2) {
+			t.Errorf("user change %d: %d re-renders, want %d", i, n, i+2)
+		}
+	}
+}

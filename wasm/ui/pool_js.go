@@ -243,9 +243,11 @@ func (w *worker) terminate() {
 	close(w.gone)
 }
 
-// callsPerWorker is how many scores a worker has in flight: two keep it busy while the
-// page takes in a result (a worker runs its messages one after the other).
-const callsPerWorker = 2
+// callsPerWorker is how many scores a worker has in flight. A worker runs its messages
+// one after the other, and gets the next only when the page has taken in a result:
+// with two, the workers waited for the page half the time during a large drop (the
+// page renders a few times a second, tens of milliseconds each).
+const callsPerWorker = 6
 
 // route hands each reply to the call waiting for its id (a late reply to a call that
 // timed out goes nowhere); a crash fails every waiting call.
@@ -402,10 +404,10 @@ func (w *worker) score(f fileRef, lean bool) scoreResult {
 		Anomalous: getBool(data, "anomalous"),
 		ScopeNote: getString(data, "scopeNote"),
 	}
-	for i, key := range []string{"inputPNG", "reconPNG", "heatPNG"} {
-		r.Images[i] = mustGet(data, key) // Blobs, made by the worker
+	for i, key := range []string{"inputURL", "reconURL", "heatURL"} {
+		r.Kept[i] = mustGet(data, key)
 	}
-	r.InputURL, r.ReconURL, r.HeatURL = blobURL(r.Images[0]), blobURL(r.Images[1]), blobURL(r.Images[2])
+	r.InputURL, r.ReconURL, r.HeatURL = jsText(r.Kept[0]), jsText(r.Kept[1]), jsText(r.Kept[2])
 	r.Latents.Z = floats(mustGet(data, "z"))
 	r.Latents.ZHat = floats(mustGet(data, "zhat"))
 	r.Latents.XHat = floats(mustGet(data, "xhat"))

@@ -34,6 +34,27 @@ func TestResultCard(t *testing.T) {
 	}
 }
 
+// A card is raw HTML: the user's file names and errors must stay text, whatever
+// they hold.
+func TestResultCardEscapes(t *testing.T) {
+	name := `<img src=x onerror="alert(1)">&'.png`
+	for _, it := range []item{
+		{ID: 4, Name: name, State: itemDone, Score: 0.5, Model: `m"`, ScopeNote: "<b>note</b>"},
+		{ID: 5, Name: name, State: itemFailed, Err: "<script>alert(2)</script>"},
+		{ID: 6, Name: name},
+	} {
+		html := render(t, &resultCard{Item: it})
+		for _, bad := range []string{"<img src=x", "<script>", "<b>", `="alert(`, `m""`} {
+			if strings.Contains(html, bad) {
+				t.Errorf("card of %+v holds %s unescaped:\n%s", it, bad, html)
+			}
+		}
+		if want := `&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;&#39;.png`; strings.Count(html, want) != 3 {
+			t.Errorf("card of %+v should show the name escaped as text, in its data-file, title and text:\n%s", it, html)
+		}
+	}
+}
+
 // The server prerenders the page: it must render without a browser.
 func TestCheckPagePrerenders(t *testing.T) {
 	html := render(t, &checkPage{})

@@ -13,7 +13,7 @@ import (
 
 // The check page's results are kept in IndexedDB (database resultsDB, store
 // resultsStore, one record per scored file: its figures as JSON and its three images
-// as Blobs), so that a reload, a closed tab or a night offline loses none; Clear
+// as data: URLs), so that a reload, a closed tab or a night offline loses none; Clear
 // forgets them.
 const (
 	resultsDB    = "ganomaly"
@@ -117,7 +117,7 @@ func resultsObjectStore(mode string) (safejs.Value, error) {
 // saveResult keeps one scored (or failed) file's result. It is written at once when no
 // write is under way; results that arrive during a write go together in the next one
 // (a transaction per result cost the page's thread more than the result itself).
-func saveResult(r storedResult, images [3]fileHandle) error {
+func saveResult(r storedResult, images [3]jsString) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func saveResult(r storedResult, images [3]fileHandle) error {
 type pendingSave struct {
 	id     int
 	item   string
-	images [3]fileHandle
+	images [3]jsString // data: URLs
 }
 
 var saves struct {
@@ -147,12 +147,17 @@ var saves struct {
 	gen int
 }
 
+// maxSavesPerWrite bounds a write: a transaction of every result that arrived during
+// the last one held the page's thread for up to a tenth of a second in a large batch.
+const maxSavesPerWrite = 16
+
 // flushSaves writes the queued results until none is left.
 func flushSaves() {
 	for {
 		saves.mu.Lock()
-		batch, gen := saves.queue, saves.gen
-		saves.queue = nil
+		n := min(len(saves.queue), maxSavesPerWrite)
+		batch, gen := saves.queue[:n:n], saves.gen
+		saves.queue = saves.queue[n:]
 		if len(batch) == 0 {
 			saves.running = false
 			saves.mu.Unlock()
@@ -196,7 +201,7 @@ func writeSaves(batch []pendingSave, gen int) error {
 		rec.Set("id", p.id)
 		rec.Set("item", p.item)
 		for i, key := range []string{"input", "recon", "heat"} {
-			if present(p.images[i]) {
+			if p.images[i].Type() == safejs.TypeString {
 				rec.Set(key, p.images[i])
 			}
 		}
@@ -240,7 +245,7 @@ func txDone(tx safejs.Value) error {
 }
 
 // loadResults reads every kept result, by id.
-func loadResults() ([]storedResult, [][3]fileHandle, error) {
+func loadResults() ([]storedResult, []keptImages, error) {
 	store, err := resultsObjectStore("readonly")
 	if err != nil {
 		return nil, nil, err
@@ -255,16 +260,24 @@ func loadResults() ([]storedResult, [][3]fileHandle, error) {
 	}
 	n, _ := all.Length()
 	out := make([]storedResult, 0, n)
-	images := make([][3]fileHandle, 0, n)
+	images := make([]keptImages, 0, n)
 	for i := range n {
 		rec, _ := all.Index(i)
 		var r storedResult
 		if err := json.Unmarshal([]byte(getString(rec, "item")), &r); err != nil {
 			continue // a record of another version: skipped, not fatal
 		}
-		var im [3]fileHandle
+		var im keptImages
 		for k, key := range []string{"input", "recon", "heat"} {
-			im[k], _ = rec.Get(key)
+			v, _ := rec.Get(key)
+			if k == 0 {
+				im.Input = v
+			}
+			if v.Type() == safejs.TypeString {
+				im.URLs[k], _ = v.String()
+			} else {
+				im.URLs[k] = blobURL(v) // a record kept as Blobs by an earlier version
+			}
 		}
 		out = append(out, r)
 		images = append(images, im)
@@ -290,7 +303,7 @@ func clearResults() error {
 	return err
 }
 
-// blobURL is a blob: URL for a kept image, or "" for none.
+// blobURL is a blob: URL for a Blob, or "" for none.
 func blobURL(b fileHandle) string {
 	if !present(b) {
 		return ""

@@ -25,13 +25,16 @@ type job struct {
 
 // scoreResult is what a kernel worker sends back for one file.
 type scoreResult struct {
-	Err                         error
-	Raw, Score                  float64
-	Anomalous                   bool
-	Latents                     latents
+	Err        error
+	Raw, Score float64
+	Anomalous  bool
+	Latents    latents
+	// data: URLs of the images (PNG): the input as the model sees it, x̂ and |x − x̂|.
 	InputURL, ReconURL, HeatURL string
-	// Images are the Blobs behind those URLs, kept on the device with the result.
-	Images [3]fileHandle
+	// Kept are the same URLs as the worker's JavaScript strings, which the device
+	// keeps as they are: copying them back from Go cost the page as much as the rest
+	// of the write.
+	Kept [3]jsString
 	// ScopeNote says how the image differs from what the model knows (see
 	// inference.Outcome).
 	ScopeNote string

@@ -30,6 +30,9 @@ const tolerance = 1e-4
 // drop a digit, a photo and a broken file; compare scores with the native model; score
 // a 100-image batch; reload offline (server stopped, network emulated offline) and
 // score again from the caches. It logs the figures the README reports.
+// hostileName is a file name that is markup: cards must show it as text.
+const hostileName = `<img src=x onerror="window.__xss=1">notes.png`
+
 func TestBrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	web := webDir(t)
@@ -44,7 +47,8 @@ func TestBrowser(t *testing.T) {
 	batch := []upload{
 		file("digit-7.png", "image/png", digits[0]),
 		file("photo.jpg", "image/jpeg", photoJPEG(t)),
-		file("notes.png", "image/png", []byte("these are notes, not an image")),
+		// Not an image, and a name that would be markup if a card did not escape it.
+		file(hostileName, "image/png", []byte("these are notes, not an image")),
 	}
 	native := nativeScores(t, batch)
 
@@ -69,6 +73,12 @@ func TestBrowser(t *testing.T) {
 	evaluate[int](t, ctx, dropScript(batch[1:]))
 	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.finished === "3"`, time.Minute)
 	checkCards(t, evaluate[[]card](t, ctx, readCards), native)
+	if injected := evaluate[bool](t, ctx, `window.__xss === 1 || document.querySelector('img[src="x"]') !== null`); injected {
+		t.Errorf("the file name %q became markup on the page", hostileName)
+	}
+	if shown := evaluate[string](t, ctx, `document.querySelector('article.card.failed .file-name')?.textContent`); shown != hostileName {
+		t.Errorf("the failed file's card shows %q, want its name %q as text", shown, hostileName)
+	}
 	// A colour photo given to a grey digit model says so beside its score; a digit does not.
 	for _, c := range evaluate[[]card](t, ctx, readCards) {
 		switch c.File {

@@ -323,6 +323,12 @@ func dropScript(files []upload) string { return dropOn("drop-zone", files) }
 
 // dropOn is dropScript on the element with the given id.
 func dropOn(id string, files []upload) string {
+	return "(" + stageFiles(files) + ", " + dropStaged(id) + ")"
+}
+
+// stageFiles builds File objects in the page, as a user's files are before they are
+// dropped; dropStaged drops them. Benchmarks time the drop alone.
+func stageFiles(files []upload) string {
 	b, _ := json.Marshal(files)
 	return `(() => {
   const files = ` + string(b) + `;
@@ -333,6 +339,16 @@ func dropOn(id string, files []upload) string {
     for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
     dt.items.add(new File([u8], f.name, {type: f.type}));
   }
+  window.__staged = dt;
+  return dt.files.length;
+})()`
+}
+
+// dropStaged dispatches a drop of the staged files on the element with the given id,
+// as a user's drag and drop does.
+func dropStaged(id string) string {
+	return `(() => {
+  const dt = window.__staged;
   const zone = document.getElementById("` + id + `");
   zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
   zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));

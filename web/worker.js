@@ -5,16 +5,17 @@
 //
 // Messages, page → worker (every one carries an id that the reply repeats):
 //   {type: "load",  id, weights: ArrayBuffer}   load a weights file (transferred)
-//   {type: "score", id, file: File | Blob | data: URL, lean}   score one image file
+//   {type: "scoreMany", id, files: [File | Blob | data: URL], lean}   score image files
 // Replies, worker → page:
 //   {type: "ready", kernel}                                   Go is running ("simd" or "scalar")
 //   {type: "fatal", error}                                    worker.wasm failed to start
 //   {type: "loaded", id, imageSize, channels, latent} | {type: "loaded", id, error}
-//   {type: "result", id, raw, score, anomalous, z, zhat, xhat,
-//    inputURL, reconURL, heatURL} | {type: "result", id, error}
-// z, zhat and xhat are ArrayBuffers of little-endian float32 (transferred, not copied),
-// left out when the message says lean; the images are PNGs as data: URLs. A score's
-// file may be a data: URL too (a kept result's input).
+//   {type: "results", id, results} | {type: "results", id, error}
+// results has, for each file in order, {raw, score, anomalous, scopeNote, inputURL,
+// reconURL, heatURL, z, zhat, xhat} or {error}. z, zhat and xhat are ArrayBuffers of
+// little-endian float32 (transferred, not copied), left out when the message says
+// lean; the images are PNGs as data: URLs. A file may be a data: URL too (a kept
+// result's input, which the teaching view scores again).
 //
 // Training in the browser (wasm/worker/train.go documents its messages):
 //   {type: "trainLead", id, request, pack, ports, checkpoint?, name}   lead a run
@@ -23,8 +24,8 @@
 // are answered {type: "trainStarted", id} or {type: "trainStarted", id, error}; the run
 // then posts its own messages (trainEvent, trainCheckpoint, trainDone, trainFailed).
 //
-// The Go side only computes (ganomalyLoad, ganomalyScore are synchronous); reading the
-// file and messaging stay here, in JavaScript, where awaiting a promise is natural.
+// The Go side only computes (ganomalyLoad, ganomalyScoreMany are synchronous); reading
+// the files and messaging stay here, in JavaScript, where awaiting a promise is natural.
 "use strict";
 
 // go-app serves the wasm_exec.js that matches app.wasm; the same file runs this
@@ -51,7 +52,7 @@ const started = (async () => {
     ? await WebAssembly.instantiateStreaming(source, go.importObject)
     : await WebAssembly.instantiate(await (await source).arrayBuffer(), go.importObject);
   go.run(instance); // returns at once: main registers its functions, then blocks
-  if (typeof self.ganomalyScore !== "function") {
+  if (typeof self.ganomalyScoreMany !== "function") {
     throw new Error("worker.wasm did not register its functions");
   }
 })();
@@ -68,6 +69,35 @@ let queue = Promise.resolve();
 self.onmessage = (event) => {
   queue = queue.then(() => handle(event.data));
 };
+
+// scoreMany scores msg.files in one call of the Go side; a file too large to read gets
+// its error and stays out of the batch.
+async function scoreMany(msg) {
+  const results = new Array(msg.files.length);
+  const at = [];
+  const reads = [];
+  msg.files.forEach((f, i) => {
+    if (typeof f !== "string" && f.size > MAX_FILE_BYTES) {
+      results[i] = { error: tooLarge(f) };
+      return;
+    }
+    at.push(i);
+    reads.push(typeof f === "string" ? dataURLBytes(f) : f.arrayBuffer().then((b) => new Uint8Array(b)));
+  });
+  const files = await Promise.all(reads);
+  if (files.length > 0) {
+    const scored = self.ganomalyScoreMany({ files, lean: !!msg.lean });
+    if (!Array.isArray(scored)) {
+      return scored || { error: "internal error: the kernel worker gave no reply" };
+    }
+    at.forEach((i, k) => { results[i] = scored[k]; });
+  }
+  return { results };
+}
+
+function tooLarge(file) {
+  return `file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB`;
+}
 
 // dataURLBytes decodes a base64 data: URL.
 function dataURLBytes(url) {
@@ -90,21 +120,14 @@ async function handle(msg) {
     }
     return;
   }
-  const replyType = msg.type === "load" ? "loaded" : "result";
+  const replyType = msg.type === "load" ? "loaded" : "results";
   try {
     await started;
     let reply;
     if (msg.type === "load") {
       reply = self.ganomalyLoad(new Uint8Array(msg.weights));
-    } else if (msg.type === "score") {
-      if (typeof msg.file === "string") {
-        // A kept result's input, as a data: URL (the teaching view scores it again).
-        reply = self.ganomalyScore(dataURLBytes(msg.file));
-      } else if (msg.file.size > MAX_FILE_BYTES) {
-        reply = { error: `file is ${(msg.file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` };
-      } else {
-        reply = self.ganomalyScore(new Uint8Array(await msg.file.arrayBuffer()));
-      }
+    } else if (msg.type === "scoreMany") {
+      reply = await scoreMany(msg);
     } else {
       reply = { error: "unknown message type " + msg.type };
     }
@@ -113,15 +136,15 @@ async function handle(msg) {
     }
     reply.type = replyType;
     reply.id = msg.id;
-    // The codes go as transferred buffers, unless the page said it does not need
-    // them (lean: the check page's batch); the images are data: URLs already.
+    // The codes (when the page asked for them) go as transferred buffers; the images
+    // are data: URLs already.
     const transfer = [];
-    for (const key of ["z", "zhat", "xhat"]) {
-      if (msg.lean) {
-        delete reply[key];
-      } else if (reply[key]) {
-        reply[key] = reply[key].buffer;
-        transfer.push(reply[key]);
+    for (const r of reply.results || []) {
+      for (const key of ["z", "zhat", "xhat"]) {
+        if (r[key]) {
+          r[key] = r[key].buffer;
+          transfer.push(r[key]);
+        }
       }
     }
     self.postMessage(reply, transfer);

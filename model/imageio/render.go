@@ -113,10 +113,17 @@ func HeatMap(a, b []float32, size, channels int, maxDiff float32) *image.RGBA {
 	return m
 }
 
-// pngEncoder keeps its compressor between images: png.Encode allocates a new one
-// (about 800 KB) for every image, which cost a scoring worker more time than it took
-// to encode three 32×32 images, and most of its garbage.
-var pngEncoder = png.Encoder{BufferPool: &pngBuffers{}}
+// Encoders for EncodePNG. Both keep their buffers between images: png.Encode
+// allocates a new compressor (about 800 KB) for every image, which cost a scoring
+// worker more time than encoding three 32×32 images did.
+var (
+	pngEncoder = png.Encoder{BufferPool: &pngBuffers{}}
+	pngStorer  = png.Encoder{CompressionLevel: png.NoCompression, BufferPool: &pngBuffers{}}
+)
+
+// storeBelow is the size in bytes of pixels up to which EncodePNG stores an image
+// rather than compresses it.
+const storeBelow = 4 << 10
 
 // pngBuffers is a png.EncoderBufferPool over a sync.Pool.
 type pngBuffers struct{ pool sync.Pool }
@@ -128,10 +135,22 @@ func (p *pngBuffers) Get() *png.EncoderBuffer {
 
 func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
-// EncodePNG returns img as PNG bytes.
+// EncodePNG returns img as PNG bytes. An image of 4 KiB of pixels or less (a 32×32
+// preview: the scoring worker makes three per image, the trainer six per epoch) is
+// stored, not compressed: compression saved a kilobyte or two and took a fifth of a
+// scoring worker's time in WebAssembly. Larger images are compressed.
 func EncodePNG(img image.Image) ([]byte, error) {
+	enc := &pngEncoder
+	b := img.Bounds()
+	perPixel := 4
+	if _, grey := img.(*image.Gray); grey {
+		perPixel = 1
+	}
+	if b.Dx()*b.Dy()*perPixel <= storeBelow {
+		enc = &pngStorer
+	}
 	var buf bytes.Buffer
-	if err := pngEncoder.Encode(&buf, img); err != nil {
+	if err := enc.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("imageio: encoding PNG: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -152,19 +152,23 @@ func assertAll(t *testing.T, what string, m *image.RGBA, want color.RGBA) {
 }
 
 func TestEncodePNG(t *testing.T) {
-	img := Image(Tensor(nil, colourful(10, 10), 10, 3), 10, 3)
-	b, err := EncodePNG(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for y := 0; y < 10; y++ {
-		for x := 0; x < 10; x++ {
-			if g, w := color.RGBAModel.Convert(back.At(x, y)), img.At(x, y); g != w {
-				t.Fatalf("(%d, %d) = %v, want %v", x, y, g, w)
+	// 10×10 is stored, 64×64 compressed (4 KiB of pixels is the line): both decode to
+	// the image.
+	for _, n := range []int{10, 64} {
+		img := Image(Tensor(nil, colourful(n, n), n, 3), n, 3)
+		b, err := EncodePNG(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for y := 0; y < n; y++ {
+			for x := 0; x < n; x++ {
+				if g, w := color.RGBAModel.Convert(back.At(x, y)), img.At(x, y); g != w {
+					t.Fatalf("%d×%d: (%d, %d) = %v, want %v", n, n, x, y, g, w)
+				}
 			}
 		}
 	}

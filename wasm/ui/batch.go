@@ -39,8 +39,7 @@ type item struct {
 	Threshold float64
 	// ScopeNote says how the image differs from what the model knows, if it does.
 	ScopeNote string
-	// Blob URLs of the PNGs: the input as the model sees it, x̂ and |x − x̂|.
-	InputURL, ReconURL, HeatURL string
+	// Its images are the session's (checkSession.images), out of Go's reach.
 }
 
 // latents are the vectors the teaching view explains an image with; kept apart from

@@ -59,6 +59,10 @@ func forgetImages() {}
 
 func fetchSample(string) (fileRef, error) { return fileRef{}, errNotBrowser }
 
+func revokeImages([][3]jsString)  {}
+func showImages(int, [3]jsString) {}
+func jsText(jsString) string      { return "" }
+
 func saveResult(storedResult, [3]jsString) error         { return errNotBrowser }
 func loadResults() ([]storedResult, []keptImages, error) { return nil, nil, errNotBrowser }
 func clearResults() error                                { return errNotBrowser }

@@ -295,7 +295,6 @@ func submit(t ticket, f fileRef) {
 		skip: func() bool { return session.stale(gen) },
 		done: func(r scoreResult) {
 			if !session.result(f.id, gen, m, f.handle, r) {
-				revokeURLs(r.InputURL, r.ReconURL, r.HeatURL)
 				return
 			}
 			if session.busy() {
@@ -309,7 +308,7 @@ func submit(t ticket, f fileRef) {
 
 // clear forgets the batch and frees its images.
 func (p *checkPage) clear() {
-	revokeURLs(session.clear()...)
+	revokeImages(session.clear())
 	p.notice = ""
 }
 

@@ -22,7 +22,10 @@ import (
 type checkSession struct {
 	mu sync.Mutex
 
-	batch   batch
+	batch batch
+	// images are the scored items' images by id, as JavaScript strings (see
+	// scoreResult.Images).
+	images  map[int][3]jsString
 	pending []fileRef // dropped before the model was ready
 	// gen counts Clears and model switches: results of an older generation are
 	// dropped, and so are its queued jobs.
@@ -299,7 +302,7 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 		it.State = itemDone
 		it.Raw, it.Score, it.Anomalous, it.ScopeNote = r.Raw, r.Score, r.Anomalous, r.ScopeNote
 		it.Uncalibrated = !m.Calibration.Calibrated()
-		it.InputURL, it.ReconURL, it.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
+		s.setImages(it.ID, r.Images)
 		rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: f, Model: m, Raw: r.Raw, Anomalous: r.Anomalous})
 	}
 	s.batch.set(it)
@@ -307,7 +310,7 @@ func (s *checkSession) result(id int, gen int64, m api.Model, f fileHandle, r sc
 	rec := storedResult{ID: it.ID, Name: it.Name, Size: it.Size, Failed: it.State == itemFailed, Err: it.Err, Model: m,
 		Raw: it.Raw, Score: it.Score, Anomalous: it.Anomalous, Uncalibrated: it.Uncalibrated, Threshold: it.Threshold, ScopeNote: it.ScopeNote}
 	go func() {
-		if err := saveResult(rec, r.Kept); err != nil && !errors.Is(err, errNotBrowser) {
+		if err := saveResult(rec, r.Images); err != nil && !errors.Is(err, errNotBrowser) {
 			fmt.Println("ganomaly: cannot keep a result on this device:", err)
 		}
 	}()
@@ -325,7 +328,7 @@ func forgetKept() {
 // the model saw it, which the teaching view scores again (a data: URL, or a Blob in
 // records kept before the images were kept as data: URLs).
 type keptImages struct {
-	URLs  [3]string
+	URLs  [3]jsString
 	Input fileHandle
 }
 
@@ -377,7 +380,7 @@ func (s *checkSession) restore(gen int64, recs []storedResult, images []keptImag
 		if r.Failed {
 			it.State = itemFailed
 		} else {
-			it.InputURL, it.ReconURL, it.HeatURL = images[i].URLs[0], images[i].URLs[1], images[i].URLs[2]
+			s.setImages(it.ID, images[i].URLs)
 			// The input as the model saw it is what the teaching view runs again.
 			rememberSubject(teachSubject{ID: it.ID, Name: it.Name, File: images[i].Input, Model: r.Model, Raw: r.Raw, Anomalous: r.Anomalous})
 		}
@@ -388,15 +391,32 @@ func (s *checkSession) restore(gen int64, recs []storedResult, images []keptImag
 	return true
 }
 
-// clear forgets the batch and returns the blob URLs to free. Jobs of the cleared
-// batch are skipped by the workers.
-func (s *checkSession) clear() (urls []string) {
+// setImages records the images of item id.
+func (s *checkSession) setImages(id int, images [3]jsString) {
+	if s.images == nil {
+		s.images = map[int][3]jsString{}
+	}
+	s.images[id] = images
+}
+
+// imagesOf returns the images of item id, and whether it has them.
+func (s *checkSession) imagesOf(id int) ([3]jsString, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	im, ok := s.images[id]
+	return im, ok
+}
+
+// clear forgets the batch and returns its images to free (blob: URLs of results
+// kept by an earlier version). Jobs of the cleared batch are skipped by the workers.
+func (s *checkSession) clear() (images [][3]jsString) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
-	for _, it := range s.batch.items {
-		urls = append(urls, it.InputURL, it.ReconURL, it.HeatURL)
+	for _, im := range s.images {
+		images = append(images, im)
 	}
+	s.images = nil
 	// The ids go on from where they were: a teaching view opened from a card of the
 	// cleared batch must not find another file under the same id.
 	s.batch = batch{nextID: s.batch.nextID}
@@ -404,7 +424,7 @@ func (s *checkSession) clear() (urls []string) {
 	s.custom, s.cardLimit, s.restored = false, 0, 0
 	go forgetKept()
 	forgetSubjects() // the teaching view explains files of the current batch only
-	return urls
+	return images
 }
 
 // beginLoad starts switching to model m unless a load is under way or files wait for

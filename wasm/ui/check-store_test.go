@@ -95,10 +95,15 @@ func TestSessionClear(t *testing.T) {
 	s, m := newTestSession(t)
 	s.add([]fileRef{{name: "a.png"}})
 	gen := s.generation()
-	s.result(1, gen, m, fileHandle{}, scoreResult{InputURL: "blob:x", ReconURL: "blob:y", HeatURL: "blob:z"})
-	urls := s.clear()
-	if len(urls) != 3 || urls[0] != "blob:x" {
-		t.Errorf("clear returned %v", urls)
+	s.result(1, gen, m, fileHandle{}, scoreResult{})
+	if _, ok := s.imagesOf(1); !ok {
+		t.Error("a result's images are not kept")
+	}
+	if images := s.clear(); len(images) != 1 {
+		t.Errorf("clear returned the images of %d results, want 1", len(images))
+	}
+	if _, ok := s.imagesOf(1); ok {
+		t.Error("the cleared result's images are still there")
 	}
 	if !s.stale(gen) {
 		t.Error("jobs of the cleared batch are not skipped")

@@ -243,11 +243,45 @@ func (w *worker) terminate() {
 	close(w.gone)
 }
 
-// callsPerWorker is how many scores a worker has in flight. A worker runs its messages
+// callsPerWorker is how many calls a worker has in flight. A worker runs its messages
 // one after the other, and gets the next only when the page has taken in a result:
-// with two, the workers waited for the page half the time during a large drop (the
-// page renders a few times a second, tens of milliseconds each).
-const callsPerWorker = 6
+// with one score in flight, and then two, the workers waited for the page half the
+// time during a large drop (the page renders a few times a second, tens of
+// milliseconds each, and keeps results).
+const callsPerWorker = 3
+
+// imagesPerCall is how many images one call scores at most: those queued when the
+// call starts. A batch makes wider matrix products (in WebAssembly, a batch of 64
+// takes 0.7 of the time per image of one image alone: make bench-peers) and one reply
+// for the page to take in instead of many.
+const imagesPerCall = 8
+
+// take waits for the next job that is still wanted and adds those queued behind it,
+// up to max; nil when the queue is closed.
+func (p *pool) take(max int) []job {
+	var jobs []job
+	wanted := func(j job) bool { return j.skip == nil || !j.skip() }
+	for j := range p.jobs {
+		if wanted(j) {
+			jobs = append(jobs, j)
+			break
+		}
+	}
+	for len(jobs) > 0 && len(jobs) < max {
+		select {
+		case j, ok := <-p.jobs:
+			if !ok {
+				return jobs
+			}
+			if wanted(j) {
+				jobs = append(jobs, j)
+			}
+		default:
+			return jobs
+		}
+	}
+	return jobs
+}
 
 // route hands each reply to the call waiting for its id (a late reply to a call that
 // timed out goes nowhere); a crash fails every waiting call.
@@ -341,10 +375,12 @@ func (w *worker) load(weights weightsHandle) error {
 }
 
 // serve runs jobs on w until the queue closes, then stops the worker, with
-// callsPerWorker jobs in flight. A worker that crashes or hangs is dropped and the
-// others take the remaining jobs; the job it was on fails (it may be what broke the
-// worker, and must not break the next one). When no worker is left, every job fails
-// at once with the reason instead of waiting.
+// callsPerWorker calls in flight, each of up to imagesPerCall jobs. A worker that
+// crashes or hangs is dropped and the others take the remaining jobs; the jobs of the
+// call it was on fail (one of them may be what broke the worker, and must not break
+// the next one; a file's own errors come back as that file's error and never break a
+// worker). When no worker is left, every job fails at once with the reason instead of
+// waiting.
 func (p *pool) serve(w *worker) {
 	var died sync.Once
 	die := func(cause error) {
@@ -362,23 +398,28 @@ func (p *pool) serve(w *worker) {
 	var wg sync.WaitGroup
 	for range callsPerWorker {
 		wg.Go(func() {
-			for j := range p.jobs {
-				if j.skip != nil && j.skip() {
-					continue
+			for {
+				jobs := p.take(imagesPerCall)
+				if jobs == nil {
+					return // closed
 				}
 				if w.dead.Load() {
-					// It died meanwhile (a failed load, or the other call): another
-					// worker takes the job, or it fails when none is left.
+					// It died meanwhile (a failed load, or another call): another
+					// worker takes the jobs, or they fail when none is left.
 					die(errWorkerDead)
-					if p.alive.Load() == 0 || !p.resubmit(j) {
-						j.done(scoreResult{Err: errWorkerDead})
+					for _, j := range jobs {
+						if p.alive.Load() == 0 || !p.resubmit(j) {
+							j.done(scoreResult{Err: errWorkerDead})
+						}
 					}
 					return
 				}
-				r := w.score(j.file, j.lean)
-				j.done(r)
-				if errors.Is(r.Err, errWorkerDead) {
-					die(r.Err)
+				rs := w.score(jobs)
+				for i, j := range jobs {
+					j.done(rs[i])
+				}
+				if errors.Is(rs[0].Err, errWorkerDead) {
+					die(rs[0].Err)
 					return
 				}
 			}
@@ -391,12 +432,37 @@ func (p *pool) serve(w *worker) {
 // errWorkerDead marks errors after which a worker is not used again.
 var errWorkerDead = errors.New("the kernel worker stopped")
 
-func (w *worker) score(f fileRef, lean bool) scoreResult {
+// score scores the jobs' files in one call and returns their results in order; an
+// error of the call is every job's.
+func (w *worker) score(jobs []job) []scoreResult {
+	files := make([]any, len(jobs))
+	lean := true
+	for i, j := range jobs {
+		files[i] = j.file.handle
+		lean = lean && j.lean
+	}
+	rs := make([]scoreResult, len(jobs))
 	w.calls.RLock()
-	data, err := w.call(map[string]any{"type": "score", "file": f.handle, "lean": lean}, nil)
+	data, err := w.call(map[string]any{"type": "scoreMany", "files": files, "lean": lean}, nil)
 	w.calls.RUnlock()
 	if err != nil {
-		return scoreResult{Err: err}
+		for i := range rs {
+			rs[i].Err = err
+		}
+		return rs
+	}
+	list := mustGet(data, "results")
+	for i := range rs {
+		r, _ := list.Index(i)
+		rs[i] = resultOf(r)
+	}
+	return rs
+}
+
+// resultOf reads one image's reply.
+func resultOf(data safejs.Value) scoreResult {
+	if e := getString(data, "error"); e != "" {
+		return scoreResult{Err: errors.New(e)}
 	}
 	r := scoreResult{
 		Raw:       getFloat(data, "raw"),
@@ -405,9 +471,8 @@ func (w *worker) score(f fileRef, lean bool) scoreResult {
 		ScopeNote: getString(data, "scopeNote"),
 	}
 	for i, key := range []string{"inputURL", "reconURL", "heatURL"} {
-		r.Kept[i] = mustGet(data, key)
+		r.Images[i] = mustGet(data, key)
 	}
-	r.InputURL, r.ReconURL, r.HeatURL = jsText(r.Kept[0]), jsText(r.Kept[1]), jsText(r.Kept[2])
 	r.Latents.Z = floats(mustGet(data, "z"))
 	r.Latents.ZHat = floats(mustGet(data, "zhat"))
 	r.Latents.XHat = floats(mustGet(data, "xhat"))

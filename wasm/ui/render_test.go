@@ -20,10 +20,9 @@ func render(t *testing.T, c app.UI) string {
 
 func TestResultCard(t *testing.T) {
 	html := render(t, &resultCard{Item: item{ID: 1, Name: "seven.png", Size: 2048, State: itemDone,
-		Score: 0.75, Raw: 0.0123, Anomalous: true, Threshold: 0.5, Model: "default", ModelVersion: "abcd",
-		InputURL: "blob:x", ReconURL: "blob:y", HeatURL: "blob:z"}})
+		Score: 0.75, Raw: 0.0123, Anomalous: true, Threshold: 0.5, Model: "default", ModelVersion: "abcd"}})
 	for _, want := range []string{`data-score="0.75"`, `data-raw="0.0123"`, `data-verdict="anomalous"`,
-		`class="card done anomalous"`, `src="blob:y"`, "Anomalous", "2 kB", `data-model="default@abcd"`} {
+		`class="card done anomalous"`, `data-id="1"`, `<img alt="rebuilt x̂" loading="lazy">`, "Anomalous", "2 kB", `data-model="default@abcd"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("done card lacks %s:\n%s", want, html)
 		}

@@ -27,6 +27,16 @@ type resultCard struct {
 
 func (c *resultCard) Render() app.UI { return app.Raw(cardHTML(c.Item)) }
 
+// OnMount and OnUpdate put the images into a card rendered anew (see showImages).
+func (c *resultCard) OnMount(app.Context)  { c.showImages() }
+func (c *resultCard) OnUpdate(app.Context) { c.showImages() }
+
+func (c *resultCard) showImages() {
+	if im, ok := session.imagesOf(c.Item.ID); ok && c.Item.State == itemDone {
+		showImages(c.Item.ID, im)
+	}
+}
+
 // cardHTML is the card of it.
 func cardHTML(it item) string {
 	var b cardBuilder
@@ -35,7 +45,7 @@ func cardHTML(it item) string {
 	if it.State == itemDone {
 		class += " " + it.verdict()
 	}
-	attrs := [][2]string{{"class", class}, {"data-file", it.Name}, {"data-state", state}}
+	attrs := [][2]string{{"class", class}, {"data-id", strconv.Itoa(it.ID)}, {"data-file", it.Name}, {"data-state", state}}
 	switch {
 	case it.State == itemFailed:
 		attrs = append(attrs, [2]string{"data-error", it.Err})
@@ -64,9 +74,9 @@ func cardHTML(it item) string {
 		return b.String()
 	}
 	b.open("div", [2]string{"class", "triptych"})
-	b.figure(it.InputURL, "input x", "the image as the model sees it")
-	b.figure(it.ReconURL, "rebuilt x̂", "the reconstruction: what the generator rebuilt from the latent code z")
-	b.figure(it.HeatURL, "|x − x̂|", "where the reconstruction differs, dark to bright")
+	b.figure("input x", "the image as the model sees it")
+	b.figure("rebuilt x̂", "the reconstruction: what the generator rebuilt from the latent code z")
+	b.figure("|x − x̂|", "where the reconstruction differs, dark to bright")
 	b.close("div")
 	if it.Uncalibrated {
 		// No scale and no threshold: the raw latent distance, and why there is no verdict.
@@ -132,6 +142,14 @@ func (b *cardBuilder) element(tag, text string, attrs ...[2]string) {
 // html.EscapeString does: that function's strings.Replacer would add 23 KB to app.wasm,
 // which is at its size budget.
 func (b *cardBuilder) escape(s string) {
+	plain := true
+	for _, c := range []byte(`<>&'"`) {
+		plain = plain && strings.IndexByte(s, c) < 0
+	}
+	if plain {
+		b.WriteString(s)
+		return
+	}
 	for {
 		i := strings.IndexAny(s, `<>&'"`)
 		if i < 0 {
@@ -155,9 +173,10 @@ func (b *cardBuilder) escape(s string) {
 	}
 }
 
-func (b *cardBuilder) figure(src, caption, title string) {
+// figure writes a figure whose img gets its image from showImages.
+func (b *cardBuilder) figure(caption, title string) {
 	b.open("figure", [2]string{"title", title})
-	b.open("img", [2]string{"src", src}, [2]string{"alt", caption})
+	b.open("img", [2]string{"alt", caption}, [2]string{"loading", "lazy"})
 	b.element("figcaption", caption)
 	b.close("figure")
 }

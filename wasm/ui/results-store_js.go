@@ -274,7 +274,7 @@ func loadResults() ([]storedResult, []keptImages, error) {
 				im.Input = v
 			}
 			if v.Type() == safejs.TypeString {
-				im.URLs[k], _ = v.String()
+				im.URLs[k] = v
 			} else {
 				im.URLs[k] = blobURL(v) // a record kept as Blobs by an earlier version
 			}
@@ -303,21 +303,20 @@ func clearResults() error {
 	return err
 }
 
-// blobURL is a blob: URL for a Blob, or "" for none.
-func blobURL(b fileHandle) string {
+// blobURL is a blob: URL for a Blob, or undefined for none.
+func blobURL(b fileHandle) jsString {
 	if !present(b) {
-		return ""
+		return safejs.Undefined()
 	}
 	urlCtor, err := global.Get("URL")
 	if err != nil {
-		return ""
+		return safejs.Undefined()
 	}
 	u, err := urlCtor.Call("createObjectURL", b)
 	if err != nil {
-		return ""
+		return safejs.Undefined()
 	}
-	s, _ := u.String()
-	return s
+	return u
 }
 
 // present reports whether v holds a value (a Blob, here).

@@ -29,12 +29,11 @@ type scoreResult struct {
 	Raw, Score float64
 	Anomalous  bool
 	Latents    latents
-	// data: URLs of the images (PNG): the input as the model sees it, x̂ and |x − x̂|.
-	InputURL, ReconURL, HeatURL string
-	// Kept are the same URLs as the worker's JavaScript strings, which the device
-	// keeps as they are: copying them back from Go cost the page as much as the rest
-	// of the write.
-	Kept [3]jsString
+	// Images are data: URLs of the input as the model sees it, of x̂ and of |x − x̂|
+	// (PNGs), as the worker's JavaScript strings. The check page hands them as they
+	// are to its img elements and to IndexedDB: a copy into Go and back cost the page
+	// a fifth of its time in a large batch (see showImages).
+	Images [3]jsString
 	// ScopeNote says how the image differs from what the model knows (see
 	// inference.Outcome).
 	ScopeNote string

@@ -29,7 +29,7 @@ type explanation struct {
 	// WorkerRaw is the raw score the kernel worker computed (model.AnomalyScore):
 	// Raw must equal it bit for bit, which the page shows for tests to check.
 	WorkerRaw float64
-	// Blob URLs of the input as the model sees it, of x̂ and of |x − x̂|.
+	// data: URLs of the input as the model sees it, of x̂ and of |x − x̂|.
 	InputURL, ReconURL, HeatURL string
 	// MapZ and MapZHat are z and ẑ projected on the card's latent map (valid when
 	// HasMap).
@@ -61,7 +61,7 @@ func explain(name string, r scoreResult, cal model.Calibration, c *card.Card) *e
 	for i := range z {
 		e.ZMaxAbs = max(e.ZMaxAbs, abs32(z[i]), abs32(zhat[i]))
 	}
-	e.InputURL, e.ReconURL, e.HeatURL = r.InputURL, r.ReconURL, r.HeatURL
+	e.InputURL, e.ReconURL, e.HeatURL = jsText(r.Images[0]), jsText(r.Images[1]), jsText(r.Images[2])
 	if c != nil && c.HasPCA() && len(c.PCA.Mean) == len(z) {
 		e.HasMap = true
 		e.MapZ[0], e.MapZ[1] = c.PCA.Project(z)

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -130,5 +131,56 @@ func TestScopeNote(t *testing.T) {
 	}
 	if note := scopeNote(photo, model.Config{ImageSize: 32, Channels: 3, Latent: 100, Width: 16}, ""); strings.Contains(note, "grey") || !strings.Contains(note, "resized") {
 		t.Errorf("a photo for an RGB model of unknown data: %q", note)
+	}
+}
+
+// TestScoreManyMatchesScore: a batch gives each file what scoring it alone gives, and a
+// broken file in it fails alone.
+func TestScoreManyMatchesScore(t *testing.T) {
+	cfg := model.Config{ImageSize: 32, Channels: 1, Latent: 10, Width: 8}
+	s, err := Load(testWeights(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var files [][]byte
+	for i := range 5 {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(rng.IntN(256))
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, buf.Bytes())
+		if i == 2 {
+			files = append(files, []byte("not an image"))
+		}
+	}
+	outs, errs := s.ScoreMany(files)
+	for i, f := range files {
+		want, werr := s.Score(f)
+		if (werr == nil) != (errs[i] == nil) {
+			t.Fatalf("file %d: batch error %v, alone %v", i, errs[i], werr)
+		}
+		if werr != nil {
+			continue
+		}
+		got := outs[i]
+		if d := math.Abs(got.Raw - want.Raw); d > 1e-5*math.Abs(want.Raw) {
+			t.Errorf("file %d: raw %v in a batch, %v alone", i, got.Raw, want.Raw)
+		}
+		for j := range want.XHat {
+			if d := math.Abs(float64(got.XHat[j] - want.XHat[j])); d > 1e-5 {
+				t.Fatalf("file %d: x̂[%d] %v in a batch, %v alone", i, j, got.XHat[j], want.XHat[j])
+			}
+		}
+		if !bytes.Equal(got.InputPNG, want.InputPNG) {
+			t.Errorf("file %d: the input image differs in a batch", i)
+		}
+	}
+	if outs[0].Raw == outs[1].Raw {
+		t.Error("two different images scored the same: the batch is not what it seems")
 	}
 }

@@ -125,6 +125,7 @@ func TestBrowser(t *testing.T) {
 	}
 	evaluate[bool](t, ctx, `(document.getElementById("show-more").click(), true)`)
 	waitFor(t, ctx, "every card", `document.querySelectorAll("article.card").length === 100 && document.getElementById("show-more") === null`, 30*time.Second)
+	waitFor(t, ctx, "every card's three images", cardImagesShown, 30*time.Second)
 	// Every card of the batch against native scoring of the same file.
 	checkCards(t, evaluate[[]card](t, ctx, readCards), nativeScores(t, hundred))
 
@@ -137,7 +138,8 @@ func TestBrowser(t *testing.T) {
 	evaluate[int](t, ctx, dropScript(shot))
 	waitFor(t, ctx, "the screenshot batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.finished === "%d"`, len(shot)), time.Minute)
 	evaluate[bool](t, ctx, `document.getElementById("sort-button").click(), true`)
-	time.Sleep(300 * time.Millisecond) // let the re-render and the images settle
+	time.Sleep(300 * time.Millisecond) // let the re-render settle
+	waitFor(t, ctx, "the sorted cards' images", cardImagesShown, 30*time.Second)
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)

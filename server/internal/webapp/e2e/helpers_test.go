@@ -356,6 +356,20 @@ func dropStaged(id string) string {
 })()`
 }
 
+// cardImagesShown is true when every scored card has its three images (input, x̂,
+// |x − x̂|) and the last card's, scrolled to, are decoded at the default model's 32×32
+// (images load as they come into view: loading="lazy"). It leaves the page at its top.
+const cardImagesShown = `(() => {
+  const cards = document.querySelectorAll("article.card.done");
+  const imgs = [...document.querySelectorAll("article.card.done img")];
+  if (cards.length === 0 || imgs.length !== 3 * cards.length || !imgs.every(i => i.src.startsWith("data:image/png;base64,"))) return false;
+  const last = cards[cards.length - 1];
+  last.scrollIntoView();
+  const shown = [...last.querySelectorAll("img")].every(i => i.complete && i.naturalWidth === 32 && i.naturalHeight === 32);
+  if (shown) scrollTo(0, 0);
+  return shown;
+})()`
+
 // card is what a result card shows, read from its data-* attributes.
 type card struct {
 	File    string `json:"file"`

@@ -319,7 +319,7 @@ func (p *checkPage) export() {
 }
 
 func (p *checkPage) Render() app.UI {
-	v := session.view()
+	v := session.render()
 	return app.Div().Class("app").Body(
 		&appHeader{Online: p.online},
 		app.Main().Class("check").Body(
@@ -336,7 +336,7 @@ func (p *checkPage) Render() app.UI {
 			app.If(v.model.Dataset == "mnist", &sampleStrip{AnomalyClass: v.model.AnomalyClass, Disabled: v.status != modelReady}),
 			app.If(v.total > 0, &batchBar{
 				Done: v.done, Failed: v.failed, Total: v.total, Anomalous: v.review.Anomalous,
-				Rate: v.rate, ByScore: v.byScore, Restored: v.restored,
+				Rate: v.rate, ByScore: v.byScore, Restored: v.restored, Settled: v.settled,
 			}),
 			app.If(p.notice != "", app.P().Class("notice").Text(p.notice)),
 			app.If(v.done > 0 && v.model.Calibration.Calibrated(), &batchReview{

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,6 +61,8 @@ type checkSession struct {
 	// renderGap ago; changes within the gap are told once, at its end.
 	notifyPending bool
 	lastNotify    time.Time
+	// shown is what the last render showed, card by card (see reveal).
+	shown []item
 }
 
 // renderGap is the shortest time between two re-renders of the page that results
@@ -146,9 +149,11 @@ type checkView struct {
 	table, onlyAnomalous bool
 	restored             int
 	review               review
-	model                api.Model
-	status               modelStatus
-	message              string
+	// settled is false while cards are held back for the next frames (render).
+	settled bool
+	model   api.Model
+	status  modelStatus
+	message string
 }
 
 // defaultCardLimit is how many cards a batch shows before "Show more": a thousand
@@ -189,6 +194,65 @@ func (s *checkSession) view() checkView {
 	v.done, v.failed, v.total = s.batch.counts()
 	if d := s.batchLast.Sub(s.batchStart).Seconds(); v.done+v.failed > 0 && d > 0 {
 		v.rate = float64(v.done+v.failed) / d
+	}
+	return v
+}
+
+// cardsPerRender is how many cards a render may show anew (a scored file's card, or
+// another file's card at a place) before the rest wait for the next frames: a card
+// costs the page's thread about 1.5 ms to build, lay out and paint, and 60 at once
+// (a large drop's first results, a sort) made a task of over 100 ms, during which a
+// click waits.
+const cardsPerRender = 20
+
+// revealGap is how soon the cards held back by a render follow.
+var revealGap = 30 * time.Millisecond
+
+// render is the view a render of the page shows: view, with at most cardsPerRender
+// cards new at their place since the last render. Beyond that, a card of the same
+// file shows as it was (a newly scored file's card still waiting, and left out of the
+// batch's count until it shows; an older verdict), and a card of another file (a
+// sort, a filter) cuts the list there. Another render follows after revealGap, until
+// the view is settled.
+func (s *checkSession) render() checkView {
+	v := s.view()
+	s.mu.Lock()
+	held, budget := 0, cardsPerRender
+	for p := range v.items {
+		it := v.items[p]
+		if p < len(s.shown) && s.shown[p] == it {
+			continue
+		}
+		if budget > 0 {
+			budget--
+			continue
+		}
+		if p < len(s.shown) && s.shown[p].ID == it.ID {
+			old := s.shown[p]
+			v.items[p] = old
+			held++
+			switch {
+			case old.State != itemQueued:
+			case it.State == itemDone:
+				v.done--
+			case it.State == itemFailed:
+				v.failed--
+			}
+			continue
+		}
+		held += len(v.items) - p
+		v.items = v.items[:p]
+		break
+	}
+	v.settled = held == 0
+	s.shown = slices.Clone(v.items)
+	follow := held > 0 && !s.notifyPending
+	if follow {
+		s.notifyPending = true
+	}
+	s.mu.Unlock()
+	if follow {
+		time.AfterFunc(revealGap, s.notify)
 	}
 	return v
 }

@@ -192,3 +192,79 @@ func TestUserChangesRenderAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderRevealsCardsInSteps: a render shows at most cardsPerRender cards anew;
+// newly scored files held back show as they were (and are not counted finished yet),
+// another file's card cuts the list, and further renders follow by themselves until
+// every card shows.
+func TestRenderRevealsCardsInSteps(t *testing.T) {
+	s, m := newTestSession(t)
+	gap := revealGap
+	revealGap = time.Millisecond
+	t.Cleanup(func() { revealGap = gap })
+	var calls atomic.Int32
+	s.attach(func() { calls.Add(1) })
+	files := make([]fileRef, 50)
+	s.add(files)
+	gen := s.generation()
+	// Dropped: the first render shows 20 waiting cards, then 40, then 50.
+	for _, want := range []int{20, 40, 50} {
+		if v := s.render(); len(v.items) != want {
+			t.Fatalf("render after a drop of 50: %d cards, want %d", len(v.items), want)
+		}
+	}
+	if v := s.render(); len(v.items) != 50 {
+		t.Fatalf("a render with nothing new shows %d cards", len(v.items))
+	}
+	// All 50 scored at once: 20 cards turn at a time, and the count follows them.
+	for id := 1; id <= 50; id++ {
+		s.result(id, gen, m, fileHandle{}, scoreResult{Raw: float64(id), Score: float64(id) / 100})
+	}
+	for _, want := range []int{20, 40, 50} {
+		v := s.render()
+		done := 0
+		for _, it := range v.items {
+			if it.State == itemDone {
+				done++
+			}
+		}
+		if done != want || v.done != want || v.total != 50 {
+			t.Fatalf("render after 50 results: %d cards done, %d counted of %d, want %d", done, v.done, v.total, want)
+		}
+	}
+	if v := s.render(); !v.settled {
+		t.Fatal("every card shows, yet the view is not settled")
+	}
+	// A threshold of 0: every verdict changes; 20 cards show it, the others keep
+	// theirs a moment longer, and none leaves.
+	s.setThreshold(0, false)
+	v := s.render()
+	anomalous := 0
+	for _, it := range v.items {
+		if it.Anomalous {
+			anomalous++
+		}
+	}
+	if len(v.items) != 50 || anomalous != 20 || v.done != 50 || v.settled {
+		t.Fatalf("render at threshold 0: %d cards, %d anomalous, %d done, settled %v; want 50, 20, 50, false", len(v.items), anomalous, v.done, v.settled)
+	}
+	s.render()
+	s.render()
+	// Sorted: every place has another file; 20 show, then the rest.
+	s.toggleSort()
+	if v := s.render(); len(v.items) != 20 || v.items[0].ID != 50 {
+		t.Fatalf("first render after sorting: %d cards, first %d, want 20 cards from 50 down", len(v.items), v.items[0].ID)
+	}
+	// The renders held back are asked for without any other change.
+	before := calls.Load()
+	deadline := time.Now().Add(5 * time.Second)
+	for calls.Load() == before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if calls.Load() == before {
+		t.Fatal("no render followed the held-back cards")
+	}
+	if v := s.render(); len(v.items) != 40 {
+		t.Fatalf("second render after sorting: %d cards, want 40", len(v.items))
+	}
+}

@@ -97,7 +97,7 @@ func BenchmarkScoreInBrowser(b *testing.B) {
 					button.click();
 					(function check() { if (document.getElementById("sort-button").textContent !== before) ok(performance.now() - t0); else requestAnimationFrame(check); })();
 				})`, chromedp.EvalAwaitPromise)
-				waitFor(b, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.finished === "%d"`, n), 10*time.Minute)
+				waitFor(b, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "%d"`, n), 10*time.Minute)
 				rate = float64(n) / time.Since(start).Seconds()
 				stats := evaluate[map[string]float64](b, ctx, `({count: window.__long.length, longest: Math.max(0, ...window.__long), heap: performance.memory ? performance.memory.usedJSHeapSize : 0})`)
 				long, longest, heapMB = int(stats["count"]), stats["longest"], stats["heap"]/1e6

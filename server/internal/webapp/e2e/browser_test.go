@@ -71,7 +71,7 @@ func TestBrowser(t *testing.T) {
 	waitFor(t, ctx, "the first score", `document.querySelector('article.card[data-state="done"]') !== null`, 2*time.Minute)
 	t.Logf("figure: online, cold: app running after %v, first score %v after navigation", appStarted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	evaluate[int](t, ctx, dropScript(batch[1:]))
-	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.finished === "3"`, time.Minute)
+	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "3"`, time.Minute)
 	checkCards(t, evaluate[[]card](t, ctx, readCards), native)
 	if injected := evaluate[bool](t, ctx, `window.__xss === 1 || document.querySelector('img[src="x"]') !== null`); injected {
 		t.Errorf("the file name %q became markup on the page", hostileName)
@@ -111,7 +111,7 @@ func TestBrowser(t *testing.T) {
 	// While the batch runs, the page's main thread must keep answering: measure the
 	// longest gap between animation frames.
 	evaluate[bool](t, ctx, `(window.__gaps = [], (function tick(last) { requestAnimationFrame(now => { window.__gaps.push(now - last); if (document.getElementById("batch-bar")?.dataset.finished !== "100") tick(now) }) })(performance.now()), true)`)
-	waitFor(t, ctx, "100 images", `document.getElementById("batch-bar")?.dataset.finished === "100"`, 5*time.Minute)
+	waitFor(t, ctx, "100 images", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "100"`, 5*time.Minute)
 	elapsed := time.Since(start)
 	longest := evaluate[float64](t, ctx, `Math.max(...window.__gaps)`)
 	t.Logf("figure: 100-image drop scored in %v: %.1f images/s (%s); longest frame gap while scoring %.0f ms",
@@ -136,7 +136,7 @@ func TestBrowser(t *testing.T) {
 		shot = append(shot, file(fmt.Sprintf("mnist-%03d.png", i), "image/png", digits[i]))
 	}
 	evaluate[int](t, ctx, dropScript(shot))
-	waitFor(t, ctx, "the screenshot batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.finished === "%d"`, len(shot)), time.Minute)
+	waitFor(t, ctx, "the screenshot batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "%d"`, len(shot)), time.Minute)
 	evaluate[bool](t, ctx, `document.getElementById("sort-button").click(), true`)
 	time.Sleep(300 * time.Millisecond) // let the re-render settle
 	waitFor(t, ctx, "the sorted cards' images", cardImagesShown, 30*time.Second)
@@ -178,7 +178,7 @@ func TestBrowser(t *testing.T) {
 	waitFor(t, ctx, "the first score offline", `document.querySelector('article.card[data-state="done"]') !== null`, time.Minute)
 	t.Logf("figure: offline, warm: first score %v after navigation", time.Since(start).Round(time.Millisecond))
 	evaluate[int](t, ctx, dropScript(batch[1:]))
-	waitFor(t, ctx, "the batch offline", `document.getElementById("batch-bar")?.dataset.finished === "3"`, time.Minute)
+	waitFor(t, ctx, "the batch offline", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "3"`, time.Minute)
 	checkCards(t, evaluate[[]card](t, ctx, readCards), native)
 	if online := evaluate[string](t, ctx, `document.getElementById("net-status").dataset.online`); online != "false" {
 		t.Errorf("offline, the page says online=%s", online)

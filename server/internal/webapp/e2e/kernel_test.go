@@ -38,7 +38,7 @@ func TestScalarKernelWorker(t *testing.T) {
 			t.Errorf("kernel %q: the status says %q, want it to name the %s kernels", k.forced, status, k.shown)
 		}
 		evaluate[int](t, ctx, dropScript(batch))
-		waitFor(t, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.finished === "%d"`, len(batch)), time.Minute)
+		waitFor(t, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "%d"`, len(batch)), time.Minute)
 		checkCards(t, evaluate[[]card](t, ctx, readCards), native)
 		clearBatch(t, ctx)
 	}

@@ -29,7 +29,7 @@ func TestBatchSurvivesNavigation(t *testing.T) {
 	}
 	waitFor(t, ctx, "the app", `document.querySelector('#drop-zone[data-ready="true"]') !== null`, 2*time.Minute)
 	evaluate[int](t, ctx, dropScript([]upload{file("one.png", "image/png", digits[0]), file("two.png", "image/png", digits[1])}))
-	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.finished === "2"`, time.Minute)
+	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "2"`, time.Minute)
 	before := evaluate[[]card](t, ctx, readCards)
 	if len(before) != 2 || before[0].State != "done" || before[1].State != "done" {
 		t.Fatalf("cards before leaving: %+v", before)
@@ -43,7 +43,7 @@ func TestBatchSurvivesNavigation(t *testing.T) {
 	}
 	checkBack := func(how string) {
 		t.Helper()
-		waitFor(t, ctx, "the check page after "+how, `location.pathname === "/" && document.getElementById("batch-bar")?.dataset.finished === "2"`, 30*time.Second)
+		waitFor(t, ctx, "the check page after "+how, `location.pathname === "/" && document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "2"`, 30*time.Second)
 		after := evaluate[[]card](t, ctx, readCards)
 		if !reflect.DeepEqual(after, before) {
 			t.Errorf("after %s, cards %+v; before %+v", how, after, before)
@@ -92,7 +92,7 @@ func TestBatchSurvivesNavigation(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	chromedp.Run(ctx, chromedp.Evaluate[bool](`history.back(), true`))
 	total := fmt.Sprint(2 + len(more))
-	waitFor(t, ctx, "the batch left running", `location.pathname === "/" && document.getElementById("batch-bar")?.dataset.finished === "`+total+`"`, 2*time.Minute)
+	waitFor(t, ctx, "the batch left running", `location.pathname === "/" && document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "`+total+`"`, 2*time.Minute)
 	t.Logf("left for /train with %s of %s finished; all finished on return", left, total)
 	for _, c := range evaluate[[]card](t, ctx, readCards) {
 		if c.State != "done" {

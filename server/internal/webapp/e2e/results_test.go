@@ -24,13 +24,13 @@ func TestResultsSurviveAReload(t *testing.T) {
 	batch := []upload{file("a.png", "image/png", digits[0]), file("b.png", "image/png", digits[1]), file("c.png", "image/png", digits[2]),
 		file("notes.png", "image/png", []byte("not an image"))}
 	evaluate[int](t, ctx, dropScript(batch))
-	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.finished === "4"`, time.Minute)
+	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "4"`, time.Minute)
 	before := evaluate[[]card](t, ctx, readCards)
 
 	images := `[...document.querySelectorAll("article.card img")].filter(i => i.complete && i.naturalWidth > 0).length`
 	same := func(what string) {
 		t.Helper()
-		waitFor(t, ctx, what, `document.getElementById("batch-bar")?.dataset.finished === "4"`, time.Minute)
+		waitFor(t, ctx, what, `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "4"`, time.Minute)
 		after := evaluate[[]card](t, ctx, readCards)
 		if len(after) != len(before) {
 			t.Fatalf("%s: %d cards, want %d", what, len(after), len(before))

@@ -47,7 +47,7 @@ func TestTeachingView(t *testing.T) {
 	}
 	waitFor(t, ctx, "the app", `document.querySelector('#drop-zone[data-ready="true"]') !== null`, 2*time.Minute)
 	evaluate[int](t, ctx, dropScript(files))
-	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.finished === "2"`, time.Minute)
+	waitFor(t, ctx, "the batch", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "2"`, time.Minute)
 	cardRaw := evaluate[string](t, ctx, `document.querySelector('article.card[data-file="digit.png"]').dataset.raw`)
 
 	start := time.Now()

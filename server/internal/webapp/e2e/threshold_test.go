@@ -42,7 +42,7 @@ func TestBatchThreshold(t *testing.T) {
 	}
 	waitFor(t, ctx, "the app", `document.querySelector('#drop-zone[data-ready="true"]') !== null`, 2*time.Minute)
 	evaluate[int](t, ctx, dropScript(batch))
-	waitFor(t, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.finished === "%d"`, n), 2*time.Minute)
+	waitFor(t, ctx, "the batch", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "%d"`, n), 2*time.Minute)
 
 	// The confusion matrix, from the names, against the cards' own verdicts.
 	confusion := func() (tp, fp, tn, fn int) {
@@ -108,7 +108,7 @@ func TestBatchThreshold(t *testing.T) {
 
 	// The reset brings the model's verdicts back.
 	evaluate[bool](t, ctx, `(document.getElementById("reset-threshold").click(), true)`)
-	waitFor(t, ctx, "the model's threshold again", `document.getElementById("batch-review").dataset.custom === "false"`, 30*time.Second)
+	waitFor(t, ctx, "the model's threshold again", `document.getElementById("batch-review").dataset.custom === "false" && document.getElementById("batch-bar").dataset.settled === "true"`, 30*time.Second)
 	for _, c := range evaluate[[]card](t, ctx, readCards) {
 		if modelVerdicts[c.File] != c.Verdict {
 			t.Errorf("%s after the reset: %s, the model said %s", c.File, c.Verdict, modelVerdicts[c.File])

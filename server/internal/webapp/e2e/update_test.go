@@ -57,7 +57,7 @@ func TestModelPickerAndUpdate(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{digitPath})); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the score", `document.getElementById("batch-bar")?.dataset.finished === "1"`, time.Minute)
+	waitFor(t, ctx, "the score", `document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "1"`, time.Minute)
 	d, err := model.NewDetector(wf)
 	if err != nil {
 		t.Fatal(err)

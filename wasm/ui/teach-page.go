@@ -52,8 +52,6 @@ type teachPage struct {
 	releases []func()
 	// gen counts runs: the result of a run overtaken by a newer one is dropped.
 	gen int
-	// urls are the blob URLs of the images shown, revoked when the page goes.
-	urls []string
 	// A drawing is scored again as it changes, one run at a time: drawBusy while a run
 	// is under way, drawDirty when the drawing changed meanwhile; drawRuns counts the
 	// drawing's finished runs.
@@ -120,8 +118,6 @@ func (p *teachPage) OnDismount() {
 		r()
 	}
 	p.releases = nil
-	revokeURLs(p.urls...)
-	p.urls = nil
 	teachWorker.mu.Lock()
 	defer teachWorker.mu.Unlock()
 	if teachWorker.p != nil {
@@ -197,10 +193,6 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 	p.gen++
 	gen := p.gen
 	m, c := s.Model, p.card
-	if primary && !drawing {
-		revokeURLs(p.urls...)
-		p.urls = nil
-	}
 	ctx.Async(func() {
 		var note string
 		if primary {
@@ -220,25 +212,11 @@ func (p *teachPage) run(ctx app.Context, s teachSubject, primary bool) {
 				defer p.drawDone(ctx)
 			}
 			if gen != p.gen { // overtaken: a newer run reports
-				for _, x := range []*explanation{e, contrast} {
-					if x != nil {
-						revokeURLs(x.InputURL, x.ReconURL, x.HeatURL)
-					}
-				}
 				return
 			}
 			p.others = others
 			if primary {
 				p.setCard(c, note)
-			}
-			if drawing && err == nil {
-				revokeURLs(p.urls...) // the drawing's previous explanation
-				p.urls = nil
-			}
-			for _, x := range []*explanation{e, contrast} {
-				if x != nil {
-					p.urls = append(p.urls, x.InputURL, x.ReconURL, x.HeatURL)
-				}
 			}
 			if err != nil {
 				if primary {

@@ -213,7 +213,7 @@ bench-train: gotch torch
 	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/internal/torchengine | tee .build/bench/train-gotch.txt
 	$(SIMD_ENV) $(GO) test -run='^$$' -bench='Step' -benchtime=10x ./model/learn | tee .build/bench/train-go.txt
 	@rm -f .build/bench/train-go1.txt .build/bench/train-wasm.txt
-	for round in $$(seq $(TRAIN_BENCH_ROUNDS)); do \
+	set -o pipefail; for round in $$(seq $(TRAIN_BENCH_ROUNDS)); do \
 		$(SIMD_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=10x -cpu 1 ./model/learn | tee -a .build/bench/train-go1.txt && \
 		$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=5x ./model/learn | tee -a .build/bench/train-wasm.txt || exit 1; \
 	done

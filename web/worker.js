@@ -63,28 +63,41 @@ started.then(
 );
 
 // Messages are handled one after the other: the Go functions are synchronous anyway.
-// The page keeps two jobs queued per worker, so that the next one starts while the
-// page takes in the last result.
+// The page keeps a few calls queued per worker, so that the next one starts while the
+// page takes in the last results.
 let queue = Promise.resolve();
 self.onmessage = (event) => {
   queue = queue.then(() => handle(event.data));
 };
 
-// scoreMany scores msg.files in one call of the Go side; a file too large to read gets
-// its error and stays out of the batch.
+// scoreMany scores msg.files in one call of the Go side. A file that is too large, or
+// that cannot be read (moved or changed since it was dropped, a placeholder of a
+// cloud drive), gets its own error and stays out of the batch.
 async function scoreMany(msg) {
   const results = new Array(msg.files.length);
-  const at = [];
-  const reads = [];
-  msg.files.forEach((f, i) => {
-    if (typeof f !== "string" && f.size > MAX_FILE_BYTES) {
-      results[i] = { error: tooLarge(f) };
-      return;
+  const read = await Promise.all(msg.files.map(async (f) => {
+    try {
+      if (typeof f === "string") {
+        return dataURLBytes(f);
+      }
+      if (f.size > MAX_FILE_BYTES) {
+        return { error: tooLarge(f) };
+      }
+      return new Uint8Array(await f.arrayBuffer());
+    } catch (err) {
+      return { error: "cannot read the file: " + err };
     }
-    at.push(i);
-    reads.push(typeof f === "string" ? dataURLBytes(f) : f.arrayBuffer().then((b) => new Uint8Array(b)));
+  }));
+  const at = [];
+  const files = [];
+  read.forEach((r, i) => {
+    if (r instanceof Uint8Array) {
+      at.push(i);
+      files.push(r);
+    } else {
+      results[i] = r;
+    }
   });
-  const files = await Promise.all(reads);
   if (files.length > 0) {
     const scored = self.ganomalyScoreMany({ files, lean: !!msg.lean });
     if (!Array.isArray(scored)) {

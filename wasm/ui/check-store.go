@@ -61,8 +61,10 @@ type checkSession struct {
 	// renderGap ago; changes within the gap are told once, at its end.
 	notifyPending bool
 	lastNotify    time.Time
-	// shown is what the last render showed, card by card (see reveal).
-	shown []item
+	// shown is what the last render showed, card by card, and reorder is set by the
+	// user's changes until the cards have followed them (see render).
+	shown   []item
+	reorder bool
 }
 
 // renderGap is the shortest time between two re-renders of the page that results
@@ -85,6 +87,7 @@ func (s *checkSession) attach(fn func()) (detach func()) {
 	s.token++
 	tok := s.token
 	s.listener = fn
+	s.shown = nil // a page mounted anew has no cards yet
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -211,9 +214,11 @@ var revealGap = 30 * time.Millisecond
 // render is the view a render of the page shows: view, with at most cardsPerRender
 // cards new at their place since the last render. Beyond that, a card of the same
 // file shows as it was (a newly scored file's card still waiting, and left out of the
-// batch's count until it shows; an older verdict), and a card of another file (a
-// sort, a filter) cuts the list there. Another render follows after revealGap, until
-// the view is settled.
+// batch's count until it shows; an older verdict); a card of another file cuts the
+// list there after a change of the user's (a sort, a filter) or past the cards shown
+// so far, but shows at once where results moved the cards of a sorted batch (cutting
+// there would make the list's end come and go at every result). Another render
+// follows after revealGap, until the view is settled.
 func (s *checkSession) render() checkView {
 	v := s.view()
 	s.mu.Lock()
@@ -227,7 +232,8 @@ func (s *checkSession) render() checkView {
 			budget--
 			continue
 		}
-		if p < len(s.shown) && s.shown[p].ID == it.ID {
+		known := p < len(s.shown)
+		if known && s.shown[p].ID == it.ID {
 			old := s.shown[p]
 			v.items[p] = old
 			held++
@@ -240,11 +246,17 @@ func (s *checkSession) render() checkView {
 			}
 			continue
 		}
+		if known && !s.reorder {
+			continue
+		}
 		held += len(v.items) - p
 		v.items = v.items[:p]
 		break
 	}
 	v.settled = held == 0
+	if v.settled {
+		s.reorder = false
+	}
 	s.shown = slices.Clone(v.items)
 	follow := held > 0 && !s.notifyPending
 	if follow {
@@ -281,6 +293,7 @@ func (s *checkSession) csv() []byte {
 func (s *checkSession) setThreshold(v float64, reset bool) {
 	s.mu.Lock()
 	s.threshold, s.custom = min(1, max(0, v)), !reset
+	s.reorder = true
 	s.mu.Unlock()
 	s.changedNow()
 }
@@ -288,7 +301,11 @@ func (s *checkSession) setThreshold(v float64, reset bool) {
 // setShow sets how the batch is shown; more adds a page of cards.
 func (s *checkSession) setShow(table, onlyAnomalous, more bool) {
 	s.mu.Lock()
+	if table != s.table {
+		s.shown = nil // rows and cards are different elements
+	}
 	s.table, s.onlyAnomalous = table, onlyAnomalous
+	s.reorder = true
 	if more {
 		s.cardLimit = max(s.cardLimit, defaultCardLimit) + defaultCardLimit
 	}
@@ -299,6 +316,7 @@ func (s *checkSession) setShow(table, onlyAnomalous, more bool) {
 func (s *checkSession) toggleSort() {
 	s.mu.Lock()
 	s.byScore = !s.byScore
+	s.reorder = true
 	s.mu.Unlock()
 	s.changedNow()
 }

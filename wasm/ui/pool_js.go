@@ -15,8 +15,8 @@ import (
 )
 
 // pool is a set of kernel workers (web/worker.js running wasm/worker) that share one
-// queue of jobs: each worker takes the next job when it has finished the last, so a
-// slow image does not hold the others back. The workers outlive a model switch: a
+// queue of jobs: a worker takes the next jobs (a few calls of a few images each, see
+// take) as it finishes the last, so a slow image does not hold the others back. The workers outlive a model switch: a
 // new model is loaded into them (starting a worker costs more than loading weights).
 type pool struct {
 	workers []*worker
@@ -29,9 +29,9 @@ type worker struct {
 	js      safejs.Value
 	release func()
 	replies chan reply
-	// calls lets scores overlap (callsPerWorker of them, so that the worker starts
-	// the next image while the page takes in the last result) but makes a load (a
-	// model switch) wait for the scores at hand, and them for it.
+	// calls lets scoring calls overlap (callsPerWorker of them, so that the worker
+	// starts the next while the page takes in the last results) but makes a load (a
+	// model switch) wait for the calls at hand, and them for it.
 	calls sync.RWMutex
 	// mu guards the calls waiting for their replies, by id; route hands replies on.
 	mu      sync.Mutex
@@ -50,7 +50,8 @@ type reply struct {
 }
 
 // How long a worker may take to start (download and compile worker.wasm, on a slow
-// phone) and to load weights or score one image before it counts as broken.
+// phone) and to load weights or answer one call (a few images, maybe behind its
+// other calls) before it counts as broken.
 const (
 	workerStartTimeout = 2 * time.Minute
 	workerCallTimeout  = 2 * time.Minute
@@ -256,9 +257,14 @@ const callsPerWorker = 3
 // for the page to take in instead of many.
 const imagesPerCall = 8
 
+// bytesPerCall bounds the files of one call, which the worker holds at once: a few
+// photos, or a call of one when a file is larger.
+const bytesPerCall = 16 << 20
+
 // take waits for the next job that is still wanted and adds those queued behind it,
-// up to max; nil when the queue is closed.
-func (p *pool) take(max int) []job {
+// up to limit, up to bytesPerCall of files, and up to one call's share of the queue
+// (the first call must not leave the others idle); nil when the queue is closed.
+func (p *pool) take(limit int) []job {
 	var jobs []job
 	wanted := func(j job) bool { return j.skip == nil || !j.skip() }
 	for j := range p.jobs {
@@ -267,7 +273,12 @@ func (p *pool) take(max int) []job {
 			break
 		}
 	}
-	for len(jobs) > 0 && len(jobs) < max {
+	if len(jobs) == 0 {
+		return nil
+	}
+	limit = min(limit, 1+len(p.jobs)/(callsPerWorker*int(max(p.alive.Load(), 1))))
+	bytes := jobs[0].file.size
+	for len(jobs) < limit && bytes < bytesPerCall {
 		select {
 		case j, ok := <-p.jobs:
 			if !ok {
@@ -275,6 +286,7 @@ func (p *pool) take(max int) []job {
 			}
 			if wanted(j) {
 				jobs = append(jobs, j)
+				bytes += j.file.size
 			}
 		default:
 			return jobs
@@ -376,11 +388,11 @@ func (w *worker) load(weights weightsHandle) error {
 
 // serve runs jobs on w until the queue closes, then stops the worker, with
 // callsPerWorker calls in flight, each of up to imagesPerCall jobs. A worker that
-// crashes or hangs is dropped and the others take the remaining jobs; the jobs of the
-// call it was on fail (one of them may be what broke the worker, and must not break
-// the next one; a file's own errors come back as that file's error and never break a
-// worker). When no worker is left, every job fails at once with the reason instead of
-// waiting.
+// crashes or hangs is dropped and the others take the remaining jobs; the jobs of its
+// calls in flight fail (one of them may be what broke the worker, and must not break
+// the next one), which is up to callsPerWorker·imagesPerCall files. A file's own
+// errors come back as that file's error and never break a worker. When no worker is
+// left, every job fails at once with the reason instead of waiting.
 func (p *pool) serve(w *worker) {
 	var died sync.Once
 	die := func(cause error) {

@@ -61,16 +61,18 @@ func (s *Session) ScoreMany(files [][]byte) ([]*Outcome, []error) {
 	cfg := s.det.Config()
 	l, nz := cfg.InputLen(), cfg.Latent
 	outs, errs := make([]*Outcome, len(files)), make([]error, len(files))
-	imgs := make([]image.Image, len(files))
+	notes := make([]string, len(files))
 	x := make([]float32, 0, len(files)*l)
 	var read []int // the files that decoded, in order
 	for i, f := range files {
+		// Only the tensor and the scope note outlive the decoded image: a batch of
+		// photos would otherwise hold all of them at full size at once.
 		img, _, err := imageio.Decode(f, imageio.DefaultLimits)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		imgs[i] = img
+		notes[i] = scopeNote(img, cfg, s.det.File.Provenance.Dataset)
 		x = append(x, imageio.Tensor(nil, img, cfg.ImageSize, cfg.Channels)...)
 		read = append(read, i)
 	}
@@ -79,20 +81,20 @@ func (s *Session) ScoreMany(files [][]byte) ([]*Outcome, []error) {
 	}
 	z, xhat, zhat := s.det.Generator().Forward(x, len(read))
 	for k, i := range read {
-		outs[i], errs[i] = s.outcome(imgs[i], x[k*l:(k+1)*l], z[k*nz:(k+1)*nz], xhat[k*l:(k+1)*l], zhat[k*nz:(k+1)*nz])
+		outs[i], errs[i] = s.outcome(notes[i], x[k*l:(k+1)*l], z[k*nz:(k+1)*nz], xhat[k*l:(k+1)*l], zhat[k*nz:(k+1)*nz])
 	}
 	return outs, errs
 }
 
 // outcome judges one image of a batch from its input x and the generator's outputs.
-func (s *Session) outcome(img image.Image, x, z, xhat, zhat []float32) (*Outcome, error) {
+func (s *Session) outcome(note string, x, z, xhat, zhat []float32) (*Outcome, error) {
 	cfg := s.det.Config()
 	res, err := s.det.Result(z, zhat)
 	if err != nil {
 		return nil, err
 	}
 	o := &Outcome{
-		ScopeNote: scopeNote(img, cfg, s.det.File.Provenance.Dataset),
+		ScopeNote: note,
 		Result:    res,
 		// Forward's slices are the generator's buffers: copy what outlives the call.
 		Z:    append([]float32(nil), z...),

@@ -268,24 +268,3 @@ func TestRenderRevealsCardsInSteps(t *testing.T) {
 		t.Fatalf("second render after sorting: %d cards, want 40", len(v.items))
 	}
 }
-
-// TestResultsMovingSortedCardsAreNotCut: in a batch sorted by score, results move the
-// cards at every arrival; a render shows them where they are, without cutting the
-// list (its end would come and go with every result).
-func TestResultsMovingSortedCardsAreNotCut(t *testing.T) {
-	s, m := newTestSession(t)
-	s.attach(func() {})
-	s.add(make([]fileRef, 30))
-	gen := s.generation()
-	s.toggleSort()
-	for v := s.render(); !v.settled; v = s.render() {
-	}
-	// Scored in reverse order of score: each result goes to the top, and every card
-	// below moves down one place.
-	for id := 1; id <= 30; id++ {
-		s.result(id, gen, m, fileHandle{}, scoreResult{Raw: float64(id), Score: float64(id) / 100})
-		if v := s.render(); len(v.items) != 30 {
-			t.Fatalf("after result %d: %d cards shown of 30", id, len(v.items))
-		}
-	}
-}

@@ -262,8 +262,9 @@ const imagesPerCall = 8
 const bytesPerCall = 16 << 20
 
 // take waits for the next job that is still wanted and adds those queued behind it,
-// up to limit, up to bytesPerCall of files, and up to one call's share of the queue
-// (the first call must not leave the others idle); nil when the queue is closed.
+// up to limit and up to bytesPerCall of files; nil when the queue is closed. (Capping
+// a call at its share of the queue, so that a small drop splits evenly, cost a 100-
+// digit drop 15 % of its speed.)
 func (p *pool) take(limit int) []job {
 	var jobs []job
 	wanted := func(j job) bool { return j.skip == nil || !j.skip() }
@@ -276,7 +277,6 @@ func (p *pool) take(limit int) []job {
 	if len(jobs) == 0 {
 		return nil
 	}
-	limit = min(limit, 1+len(p.jobs)/(callsPerWorker*int(max(p.alive.Load(), 1))))
 	bytes := jobs[0].file.size
 	for len(jobs) < limit && bytes < bytesPerCall {
 		select {

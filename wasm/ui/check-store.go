@@ -85,12 +85,12 @@ func (s *checkSession) attach(fn func()) (detach func()) {
 	s.token++
 	tok := s.token
 	s.listener = fn
-	s.shown = nil // a page mounted anew has no cards yet
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.token == tok {
 			s.listener = nil
+			s.shown = nil // the cards went with the page; the next one shows them anew
 		}
 	}
 }

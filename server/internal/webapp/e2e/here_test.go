@@ -278,6 +278,9 @@ func TestTrainInBrowserOnOwnImages(t *testing.T) {
 	}
 	evaluate[bool](t, ctx, setFields(map[string]any{"publish-token": trainToken}))
 	evaluate[bool](t, ctx, `(document.getElementById("publish-model").click(), true)`)
+	// The wrong token's refusal goes first; it also says "Not published", and read
+	// before the page re-rendered, it passed for this try's answer.
+	waitFor(t, ctx, "the refusal to go", `document.getElementById("publish-error") === null`, 30*time.Second)
 	waitFor(t, ctx, "the model published on the server", `document.getElementById("here-published") !== null || (document.getElementById("publish-error")?.textContent || "").includes("Not published")`, 30*time.Second)
 	if msg := evaluate[string](t, ctx, `document.getElementById("publish-error")?.textContent || ""`); msg != "" {
 		t.Fatalf("publishing with the right token: %s", msg)

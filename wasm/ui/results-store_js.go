@@ -34,49 +34,36 @@ func idbWait(req safejs.Value, onUpgrade func(db safejs.Value)) (safejs.Value, e
 		err error
 	}
 	done := make(chan outcome, 1)
-	var funcs []safejs.Func
-	set := func(event string, fn func(e safejs.Value)) {
-		f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-			if len(args) > 0 {
-				fn(args[0])
-			}
-			return nil
-		})
-		if err != nil {
-			done <- outcome{err: err}
-			return
+	send := func(o outcome) {
+		select {
+		case done <- o:
+		default:
 		}
-		funcs = append(funcs, f)
-		req.Set(event, f.Value())
 	}
-	set("onsuccess", func(safejs.Value) {
-		v, err := req.Get("result")
-		select {
-		case done <- outcome{v, err}:
-		default:
-		}
-	})
-	set("onerror", func(e safejs.Value) {
-		msg := "IndexedDB request failed"
-		if ev, err := req.Get("error"); err == nil && !ev.IsNull() && !ev.IsUndefined() {
-			msg = getString(ev, "message")
-		}
-		e.Call("preventDefault")
-		select {
-		case done <- outcome{err: errors.New(msg)}:
-		default:
-		}
-	})
+	releases := []func(){
+		listen(req, "success", func(safejs.Value) {
+			v, err := req.Get("result")
+			send(outcome{v, err})
+		}),
+		listen(req, "error", func(e safejs.Value) {
+			msg := "IndexedDB request failed"
+			if ev, err := req.Get("error"); err == nil && !ev.IsNull() && !ev.IsUndefined() {
+				msg = getString(ev, "message")
+			}
+			e.Call("preventDefault")
+			send(outcome{err: errors.New(msg)})
+		}),
+	}
 	if onUpgrade != nil {
-		set("onupgradeneeded", func(safejs.Value) {
+		releases = append(releases, listen(req, "upgradeneeded", func(safejs.Value) {
 			if db, err := req.Get("result"); err == nil {
 				onUpgrade(db)
 			}
-		})
+		}))
 	}
 	o := <-done
-	for _, f := range funcs {
-		f.Release()
+	for _, r := range releases {
+		r()
 	}
 	return o.v, o.err
 }
@@ -215,11 +202,11 @@ func writeSaves(batch []pendingSave, gen int) error {
 // txDone waits for a transaction to complete.
 func txDone(tx safejs.Value) error {
 	done := make(chan error, 1)
-	var funcs []safejs.Func
-	for _, ev := range []string{"oncomplete", "onerror", "onabort"} {
-		f, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+	var releases []func()
+	for _, ev := range []string{"complete", "error", "abort"} {
+		releases = append(releases, listen(tx, ev, func(safejs.Value) {
 			var err error
-			if ev != "oncomplete" {
+			if ev != "complete" {
 				err = errors.New("the IndexedDB transaction failed")
 				if e, gerr := tx.Get("error"); gerr == nil && present(e) {
 					err = errors.New(getString(e, "message"))
@@ -229,17 +216,11 @@ func txDone(tx safejs.Value) error {
 			case done <- err:
 			default:
 			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		funcs = append(funcs, f)
-		tx.Set(ev, f.Value())
+		}))
 	}
 	err := <-done
-	for _, f := range funcs {
-		f.Release()
+	for _, r := range releases {
+		r()
 	}
 	return err
 }

@@ -11,6 +11,7 @@ the feature-matching term; G loss 1·adv + 50·L1 + 1·latent L2 and Adam; D los
 product does not need Python.
 """
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -62,7 +63,8 @@ def main():
     ap.add_argument("--widths", default="16,64")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (the Go benchmark uses libtorch's default: every core)")
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                    help="torch threads (default: every CPU this process may use, as the Go trainer does)")
     a = ap.parse_args()
     ours = []  # (label, {(batch, width): ms})
     for spec in a.compare:

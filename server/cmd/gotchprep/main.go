@@ -162,6 +162,9 @@ func prepare(mod module, lt libtorch, flags cgoFlags, out, stamp, cxx string, vl
 	if err != nil {
 		return 0, err
 	}
+	if err := extend(tmp); err != nil {
+		return 0, err
+	}
 	if err := os.WriteFile(filepath.Join(tmp, stubbedFile), []byte(renderStubbed(mod, lt, stubs)), 0o644); err != nil {
 		return 0, err
 	}

@@ -157,3 +157,46 @@ thread_local char *torch_last_err = nullptr;
 		t.Errorf("second pass: %v stubs, error %v", len(again), err)
 	}
 }
+
+// TestExtend checks that the project's additions land in a copy of gotch: the C++ file
+// in libtch, and ts.newTensor without its per-tensor ballast; and that a tensor.go
+// without the ballast line (another gotch version) is an error, not a silent no-op.
+func TestExtend(t *testing.T) {
+	write := func(dir, tensorGo string) {
+		for _, d := range []string{"libtch", "ts"} {
+			if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ts", "tensor.go"), []byte(tensorGo), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	write(dir, "func newTensor() *Tensor {\n\tx := new(Tensor)\n\tx.d = new(bigStruct)\n\treturn x\n}\n")
+	if err := extend(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ts", "tensor.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "new(bigStruct)") || !strings.Contains(string(got), "return x") {
+		t.Errorf("tensor.go after extend:\n%s", got)
+	}
+	cpp, err := os.ReadFile(filepath.Join(dir, "libtch", ganomalyOpsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"ganomaly_leaky_relu", "ganomaly_zero_grads", "ganomaly_adam_step"} {
+		if !strings.Contains(string(cpp), "void "+fn+"(") {
+			t.Errorf("%s lacks %s", ganomalyOpsFile, fn)
+		}
+	}
+
+	other := t.TempDir()
+	write(other, "func newTensor() *Tensor { return new(Tensor) }\n")
+	if err := extend(other); err == nil || !strings.Contains(err.Error(), "ballast 0 times") {
+		t.Errorf("extend on a tensor.go without the ballast: err = %v, want one naming it", err)
+	}
+}

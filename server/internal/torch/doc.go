@@ -8,7 +8,13 @@
 //     require grad") and errors get lost or reported by an unrelated call.
 //   - SelectDevice turns a -device flag ("auto", "cpu", "cuda", "cuda:N")
 //     into a gotch.Device, with an error when the device is not there.
+//   - NewWorker also sets libtorch's intra-op threads to every CPU Go may use:
+//     libtorch's own default (physical cores) can be 1 on a 2-vCPU machine.
 //   - LeakyReLU takes a slope; gotch's LeakyRelu is fixed at libtorch's 0.01.
+//     AdamStep and ZeroGrads are PyTorch's Adam update and zero_grad in one
+//     call for a whole network. These three, and the thread count, are libtch
+//     calls gotch has no Go binding for; LeakyReLU, AdamStep and ZeroGrads
+//     come from the ganomaly_ops.cpp that gotchprep adds to libtch.
 //   - NewConvTranspose2DWeight and ConvTranspose2D: gotch's
 //     nn.NewConvTranspose2D allocates its weight as [out, in, k, k], but
 //     libtorch's conv_transpose2d expects [in, out, k, k] (PyTorch's layout),

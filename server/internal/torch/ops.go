@@ -1,25 +1,9 @@
 package torch
 
 import (
-	"fmt"
-
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 )
-
-// LeakyReLU returns max(x, slope·x), which equals leaky_relu(x, slope) for
-// 0 ≤ slope ≤ 1 (GANomaly uses 0.2). gotch's LeakyRelu has no slope
-// argument and always uses libtorch's default 0.01. x is kept.
-func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
-	if slope < 0 || slope > 1 {
-		panic(fmt.Sprintf("torch.LeakyReLU: slope %v outside [0, 1], where max(x, slope·x) is not leaky_relu", slope))
-	}
-	scaled, err := x.MulScalar(ts.FloatScalar(slope), false)
-	if err != nil {
-		return nil, err
-	}
-	return x.Maximum(scaled, false)
-}
 
 // NewConvTranspose2DWeight creates the trainable weight of a transposed 2-D
 // convolution from in to out channels with a k×k kernel, named "weight"

@@ -225,3 +225,29 @@ func checkBatchNormModes(net *ganomalyNet, x *ts.Tensor) error {
 	})
 	return err
 }
+
+// TestZeroGrads checks that gradients become zero in place and that a parameter
+// without a gradient keeps none (PyTorch 1.13's zero_grad()).
+func TestZeroGrads(t *testing.T) {
+	doOrFail(t, func() error {
+		a := ok(ok(ts.OfSlice([]float32{1, -2, 3})).SetRequiresGrad(true, true))
+		b := ok(ok(ts.OfSlice([]float32{4, 5})).SetRequiresGrad(true, true))
+		if err := ok(ok(a.Square(false)).Sum(gotch.Float, false)).Backward(); err != nil {
+			return err
+		}
+		g := ok(a.Grad(false))
+		if err := closeTo(g.Float64Values(), []float64{2, -4, 6}, 1e-6); err != nil {
+			return fmt.Errorf("gradient before: %w", err)
+		}
+		if err := ZeroGrads([]*ts.Tensor{a, b}); err != nil {
+			return err
+		}
+		if err := closeTo(g.Float64Values(), []float64{0, 0, 0}, 0); err != nil {
+			return fmt.Errorf("the same gradient tensor after ZeroGrads: %w", err)
+		}
+		if ok(b.Grad(false)).MustDefined() {
+			return fmt.Errorf("b had no gradient and has one after ZeroGrads")
+		}
+		return nil
+	})
+}

@@ -24,6 +24,7 @@ type Worker struct {
 	quit      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+	threads   int // libtorch's intra-op threads for the worker's jobs
 }
 
 type job struct {
@@ -38,15 +39,20 @@ func NewWorker() *Worker {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	go w.loop()
+	started := make(chan int)
+	go w.loop(started)
+	w.threads = <-started
 	return w
 }
 
-func (w *Worker) loop() {
+// loop sends libtorch's thread count on started once its thread is set up, then
+// runs jobs until Close.
+func (w *Worker) loop(started chan<- int) {
 	// Never unlocked: when the goroutine ends, Go ends the thread too, so
 	// libtorch state set here never leaks to other goroutines.
 	runtime.LockOSThread()
 	defer close(w.done)
+	started <- useEveryCore()
 	for {
 		select {
 		case j := <-w.jobs:
@@ -69,6 +75,10 @@ func runJob(fn func() error) (err error) {
 	}()
 	return fn()
 }
+
+// Threads is the number of threads libtorch's ops use for the worker's jobs: the
+// CPUs Go may use, or OMP_NUM_THREADS where it is set.
+func (w *Worker) Threads() int { return w.threads }
 
 // Do runs fn on the worker's thread, waits for it, and returns its error.
 func (w *Worker) Do(fn func() error) error {

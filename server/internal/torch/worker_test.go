@@ -2,7 +2,9 @@ package torch
 
 import (
 	"errors"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -122,5 +124,31 @@ func TestWorkerClose(t *testing.T) {
 	w.Close() // a second Close is harmless
 	if err := w.Do(func() error { return nil }); err != ErrClosed {
 		t.Fatalf("Do after Close returned %v, want ErrClosed", err)
+	}
+}
+
+// TestWorkerUsesEveryCore checks that the worker's jobs run libtorch on as many
+// threads as Go has CPUs (libtorch's own default can be fewer), or on what
+// OMP_NUM_THREADS says.
+func TestWorkerUsesEveryCore(t *testing.T) {
+	w := NewWorker()
+	defer w.Close()
+	want := runtime.GOMAXPROCS(0)
+	if s, ok := os.LookupEnv("OMP_NUM_THREADS"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Skipf("OMP_NUM_THREADS=%q", s)
+		}
+		want = n
+	}
+	if got := w.Threads(); got != want {
+		t.Errorf("Threads() = %d, want %d", got, want)
+	}
+	var inJob int
+	if err := w.Do(func() error { inJob = intraOpThreads(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if inJob != want {
+		t.Errorf("a job's libtorch ops use %d threads, want %d", inJob, want)
 	}
 }

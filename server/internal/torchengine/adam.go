@@ -2,9 +2,10 @@ package torchengine
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/ganomaly-go/ganomaly-go/server/internal/torch"
 )
 
 // adamEps is PyTorch's default epsilon for torch.optim.Adam, which the official code
@@ -18,10 +19,12 @@ const adamEps = 1e-8
 //	p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)
 //
 // Its state (m, v, t) lives here, not in gotch's C++ optimizer, so that a checkpoint
-// can hold it.
+// can hold it. The update itself is torch.AdamStep: PyTorch's own operations, in one
+// cgo call for the network.
 type adam struct {
 	lr, beta1, beta2 float64
 	params           []*param
+	vars             []*ts.Tensor // the params' variables
 	m, v             []*ts.Tensor
 	step             int
 }
@@ -31,6 +34,7 @@ func newAdam(params []*param, lr, beta1, beta2 float64) (a *adam, err error) {
 	a = &adam{lr: lr, beta1: beta1, beta2: beta2, params: params}
 	noGrad(func() {
 		for _, p := range params {
+			a.vars = append(a.vars, p.v)
 			a.m = append(a.m, must(p.v.ZerosLike(false)))
 			a.v = append(a.v, must(p.v.ZerosLike(false)))
 		}
@@ -39,39 +43,12 @@ func newAdam(params []*param, lr, beta1, beta2 float64) (a *adam, err error) {
 }
 
 // zeroGrad zeroes the gradients of the parameters (optimizer.zero_grad()).
-func (a *adam) zeroGrad(sc *scope) {
-	for _, p := range a.params {
-		g := sc.t(p.v.Grad(false))
-		if g.MustDefined() {
-			inPlace(g, g.Zero_)
-		}
-	}
-}
+func (a *adam) zeroGrad() { check(torch.ZeroGrads(a.vars)) }
 
 // update takes one Adam step with the gradients the last backward pass left.
-func (a *adam) update(sc *scope) {
+func (a *adam) update() {
 	a.step++
-	t := float64(a.step)
-	stepSize := a.lr / (1 - math.Pow(a.beta1, t))
-	sqrtBC2 := math.Sqrt(1 - math.Pow(a.beta2, t))
-	noGrad(func() {
-		for i, p := range a.params {
-			g := sc.t(p.v.Grad(false))
-			if !g.MustDefined() {
-				continue // no gradient reached it: PyTorch skips such a parameter too
-			}
-			m, v := a.m[i], a.v[i]
-			// Temporaries are made out of place; only the state and the parameter
-			// are updated in place (see inPlace).
-			inPlace(m, func() error { return m.Lerp_(g, ts.FloatScalar(1-a.beta1)) })
-			g2 := sc.t(sc.t(g.Mul(g, false)).MulScalar(ts.FloatScalar(1-a.beta2), false))
-			inPlace(v, func() error { return v.MulScalar_(ts.FloatScalar(a.beta2)) })
-			inPlace(v, func() error { return v.Add_(g2) })
-			denom := sc.t(sc.t(sc.t(v.Sqrt(false)).DivScalar(ts.FloatScalar(sqrtBC2), false)).AddScalar(ts.FloatScalar(adamEps), false))
-			upd := sc.t(sc.t(m.Div(denom, false)).MulScalar(ts.FloatScalar(stepSize), false))
-			inPlace(p.v, func() error { return p.v.Sub_(upd) })
-		}
-	})
+	check(torch.AdamStep(a.vars, a.m, a.v, a.lr, a.beta1, a.beta2, adamEps, a.step))
 }
 
 // state copies m and v to Go by parameter name.

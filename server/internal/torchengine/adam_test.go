@@ -52,9 +52,9 @@ func TestAdamMatchesReference(t *testing.T) {
 		worst := 0.0
 		for step := 1; step <= steps; step++ {
 			var sc scope
-			opt.zeroGrad(&sc)
+			opt.zeroGrad()
 			quadraticBackward(&sc, p, c)
-			opt.update(&sc)
+			opt.update()
 			got := values(&sc, p.v)
 			sc.drop()
 			for i := range w {
@@ -114,9 +114,9 @@ func TestInPlaceDoesNotLeak(t *testing.T) {
 				before = rssBytes(t)
 			}
 			var sc scope
-			opt.zeroGrad(&sc)
+			opt.zeroGrad()
 			quadraticBackward(&sc, p, c)
-			opt.update(&sc)
+			opt.update()
 			tmp := sc.t(p.v.OnesLike(false))
 			inPlace(tmp, tmp.Zero_)
 			sc.drop()

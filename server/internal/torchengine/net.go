@@ -1,10 +1,8 @@
 package torchengine
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/ganomaly-go/ganomaly-go/model"
+	"github.com/ganomaly-go/ganomaly-go/server/internal/torch"
 )
 
 // param is one named tensor of a network: a trainable parameter or a batch-norm
@@ -36,7 +35,6 @@ type net struct {
 	seqs   [][]layer
 	params []*param   // every tensor, in the order of model's Params
 	none   *ts.Tensor // an undefined tensor: "no bias"
-	slope  *ts.Tensor // LeakyReLU's negative slope, as PReLU's one weight (not trained)
 }
 
 // generator is G = encoder1 → decoder → encoder2; discriminator is features →
@@ -66,10 +64,6 @@ func newNet(device gotch.Device, values map[string][]float32, seqs ...model.Sequ
 	n = &net{vs: nn.NewVarStore(device), device: device, none: ts.NewTensor()}
 	var sc scope
 	defer sc.drop()
-	n.slope = must(ts.OfDataSize(binary.LittleEndian.AppendUint32(nil, math.Float32bits(model.LeakySlope)), []int64{1}, gotch.Float))
-	if device != gotch.CPU {
-		n.slope = must(n.slope.To(device, true))
-	}
 	for _, seq := range seqs {
 		var layers []layer
 		for _, m := range seq {
@@ -198,10 +192,7 @@ func (n *net) forward(sc *scope, seq []layer, x *ts.Tensor, train bool) *ts.Tens
 		case model.OpBatchNorm:
 			x = sc.t(ts.BatchNorm(x, l.weight, l.bias, l.mean, l.vari, train, 0.1, model.BatchNormEps, true))
 		case model.OpLeakyReLU:
-			// leaky_relu(x, 0.2) is PReLU with a fixed weight 0.2: gotch's LeakyRelu
-			// has no slope, and PReLU is one kernel each way where max(x, 0.2·x)
-			// was two forward and two backward.
-			x = sc.t(x.Prelu(n.slope, false))
+			x = sc.t(torch.LeakyReLU(x, model.LeakySlope))
 		case model.OpReLU:
 			x = sc.t(x.Relu(false))
 		case model.OpTanh:

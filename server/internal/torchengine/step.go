@@ -76,17 +76,17 @@ func (t *trainer) step(x []float32, n int) (l learn.Losses, err error) {
 	errG := sc.t(adv.MulScalar(ts.FloatScalar(o.WAdv), false))
 	errG = sc.t(errG.Add(sc.t(con.MulScalar(ts.FloatScalar(o.WCon), false)), false))
 	errG = sc.t(errG.Add(sc.t(enc.MulScalar(ts.FloatScalar(o.WEnc), false)), false))
-	t.optG.zeroGrad(&sc)
+	t.optG.zeroGrad()
 	check(errG.Backward())
-	t.optG.update(&sc)
+	t.optG.update()
 
 	// backward_d
 	realBCE := sc.t(predReal.BinaryCrossEntropy(sc.t(predReal.OnesLike(false)), t.d.none, reductionMean, false))
 	fakeBCE := sc.t(predFake.BinaryCrossEntropy(sc.t(predFake.ZerosLike(false)), t.d.none, reductionMean, false))
 	errD := sc.t(sc.t(realBCE.Add(fakeBCE, false)).MulScalar(ts.FloatScalar(0.5), false))
-	t.optD.zeroGrad(&sc)
+	t.optD.zeroGrad()
 	check(errD.Backward())
-	t.optD.update(&sc)
+	t.optD.update()
 
 	l = learn.Losses{Adv: scalar(&sc, adv), Con: scalar(&sc, con), Enc: scalar(&sc, enc), G: scalar(&sc, errG), D: scalar(&sc, errD)}
 	if l.D < learn.DReinitBelow {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hack-pad/safejs"
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"github.com/ganomaly-go/ganomaly-go/wasm/api"
 )
@@ -520,16 +521,20 @@ func revokeImages(list [][3]jsString) {
 	}
 }
 
-// showImages puts the images of the result card of item id into its img elements.
+// showImages puts images into the img elements of card, a result card's element.
 // The card's HTML holds no images: a data: URL written into it travelled from the
 // worker's string into a Go string, into the HTML and through the parser (a fifth of
-// the page's time in a large batch); set as the element's src it goes as it is.
-func showImages(id int, images [3]jsString) {
-	doc, err := global.Get("document")
-	if err != nil {
+// the page's time in a large batch); set as the element's src it goes as it is. The
+// card's own elements are looked up, not the document's, which grows with the batch.
+func showImages(card app.Value, images [3]jsString) {
+	if card == nil {
 		return
 	}
-	imgs, err := doc.Call("querySelectorAll", fmt.Sprintf(`article.card[data-id="%d"] img`, id))
+	el := safejs.Safe(app.JSValue(card))
+	if !present(el) {
+		return
+	}
+	imgs, err := el.Call("getElementsByTagName", "img")
 	if err != nil {
 		return
 	}

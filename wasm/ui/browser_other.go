@@ -2,7 +2,11 @@
 
 package ui
 
-import "github.com/ganomaly-go/ganomaly-go/wasm/api"
+import (
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"github.com/ganomaly-go/ganomaly-go/wasm/api"
+)
 
 // Native stand-ins for browser_js.go and pool_js.go. The server only prerenders the
 // pages, and components reach these functions from client-side hooks guarded by
@@ -59,9 +63,9 @@ func forgetImages() {}
 
 func fetchSample(string) (fileRef, error) { return fileRef{}, errNotBrowser }
 
-func revokeImages([][3]jsString)  {}
-func showImages(int, [3]jsString) {}
-func jsText(jsString) string      { return "" }
+func revokeImages([][3]jsString)        {}
+func showImages(app.Value, [3]jsString) {}
+func jsText(jsString) string            { return "" }
 
 func saveResult(storedResult, [3]jsString) error         { return errNotBrowser }
 func loadResults() ([]storedResult, []keptImages, error) { return nil, nil, errNotBrowser }

@@ -33,7 +33,7 @@ func (c *resultCard) OnUpdate(app.Context) { c.showImages() }
 
 func (c *resultCard) showImages() {
 	if im, ok := session.imagesOf(c.Item.ID); ok && c.Item.State == itemDone {
-		showImages(c.Item.ID, im)
+		showImages(c.JSValue(), im)
 	}
 }
 

@@ -37,10 +37,9 @@ func Activate(x []float32, act Activation) {
 	switch act {
 	case Identity:
 	case ReLU:
+		// Branch-free, as LeakyReLU below.
 		for i, v := range x {
-			if v < 0 {
-				x[i] = 0
-			}
+			x[i] = max(v, 0)
 		}
 	case LeakyReLU:
 		// Branch-free: on a layer's activations the sign is a coin toss, and a

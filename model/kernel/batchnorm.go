@@ -65,21 +65,18 @@ func ScaleShiftActivate(x []float32, batch, channels, spatial int, scale, shift 
 				for i, v := range row {
 					row[i] = v*s + t
 				}
+			// ReLU and LeakyReLU without a branch, as in Activate: the sign of a
+			// batch-normalised activation is a coin toss that the CPU
+			// mispredicted half the time (this loop was 15 % of the generator at
+			// width 16, batch 64, natively).
 			case ReLU:
 				for i, v := range row {
-					v = v*s + t
-					if v < 0 {
-						v = 0
-					}
-					row[i] = v
+					row[i] = max(v*s+t, 0)
 				}
 			case LeakyReLU:
 				for i, v := range row {
 					v = v*s + t
-					if v < 0 {
-						v *= LeakySlope
-					}
-					row[i] = v
+					row[i] = v * leakyFactor(math.Float32bits(v))
 				}
 			case Tanh:
 				for i, v := range row {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -247,6 +248,28 @@ func TestZeroGrads(t *testing.T) {
 		}
 		if ok(b.Grad(false)).MustDefined() {
 			return fmt.Errorf("b had no gradient and has one after ZeroGrads")
+		}
+		return nil
+	})
+}
+
+// TestLibtchErrorsComeBack checks that an exception inside ganomaly_ops.cpp comes
+// back as an ordinary error (through gotch's thread-local last error), and that the
+// next call does not see it again.
+func TestLibtchErrorsComeBack(t *testing.T) {
+	doOrFail(t, func() error {
+		p := ok(ok(ts.OfSlice([]float32{1, 2, 3})).SetRequiresGrad(true, true))
+		if err := ok(ok(p.Square(false)).Sum(gotch.Float, false)).Backward(); err != nil {
+			return err
+		}
+		wrong := ok(ts.OfSlice([]float32{0, 0})) // m and v of the wrong size
+		err := AdamStep([]*ts.Tensor{p}, []*ts.Tensor{wrong}, []*ts.Tensor{wrong}, 1e-3, 0.5, 0.999, 1e-8, 1)
+		if err == nil || !strings.Contains(err.Error(), "size") {
+			return fmt.Errorf("AdamStep with moments of the wrong size: err = %v, want libtorch's size error", err)
+		}
+		m, v := ok(p.ZerosLike(false)), ok(p.ZerosLike(false))
+		if err := AdamStep([]*ts.Tensor{p}, []*ts.Tensor{m}, []*ts.Tensor{v}, 1e-3, 0.5, 0.999, 1e-8, 1); err != nil {
+			return fmt.Errorf("a good AdamStep after a failed one: %w", err)
 		}
 		return nil
 	})

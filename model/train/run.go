@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -77,6 +78,9 @@ func run(ctx context.Context, opts Options, events func(Event)) (*Result, error)
 	eng, err := factory(opts)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := eng.(io.Closer); ok {
+		defer c.Close() // an engine holding memory outside Go's heap frees it now
 	}
 	return (&runner{ctx: ctx, opts: opts, split: split, events: events, eng: eng}).run()
 }

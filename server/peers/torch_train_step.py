@@ -63,7 +63,8 @@ def main():
     ap.add_argument("--widths", default="16,64")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ap.add_argument("--threads", type=int, default=cpus,
                     help="torch threads (default: every CPU this process may use, as the Go trainer does)")
     a = ap.parse_args()
     ours = []  # (label, {(batch, width): ms})

@@ -47,7 +47,8 @@
 //     not bind; server/internal/torch calls them), and takes out of
 //     ts.newTensor the 100 KB Go allocation gotch gives every tensor handle so
 //     that finalizers run under heap pressure. This project frees its tensors
-//     explicitly, and the allocation was 20 of the 25 µs each op took.
+//     explicitly (a step's, and a run's at its end), and the allocation was 20
+//     of the 25 µs each op took.
 //  6. Renames the temporary directory into place, writes a stamp file, and
 //     writes go.work at the repository root (the go version is go.mod's).
 //

@@ -20,10 +20,11 @@ const ganomalyOpsFile = "ganomaly_ops.cpp"
 
 // ballast is the line of gotch v0.8.0's ts.newTensor that gives every tensor handle
 // a 100 KB Go allocation, so that the Go heap grows with the C tensors and the
-// collector runs their finalizers. This project frees every tensor explicitly
-// (server/internal/torchengine's scope); for it the ballast only cost time: 20 of
-// the 25 µs each libtorch op took through gotch, and a fifth of a training step at
-// width 16 (about 560 tensors per step).
+// collector runs their finalizers. This project frees its tensors explicitly
+// (server/internal/torchengine: a step's through its scope, a run's own when the
+// run ends); for it the ballast only cost time: 20 of the 25 µs each libtorch op
+// took through gotch, and a fifth of a training step at width 16 (about 560 tensors
+// per step).
 var ballast = []byte("\tx.d = new(bigStruct)\n")
 
 // extend adds ganomaly_ops.cpp to the copy's libtch and takes the ballast out of

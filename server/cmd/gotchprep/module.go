@@ -172,7 +172,11 @@ func stampFor(mod module, lt libtorch, flags cgoFlags) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	names = append(names, "libtch/"+ganomalyOpsFile)
+	cpp, err := fs.Glob(ownSource, "libtch/*.cpp")
+	if err != nil {
+		return "", err
+	}
+	names = append(names, cpp...)
 	sort.Strings(names)
 	for _, name := range names {
 		if strings.HasSuffix(name, "_test.go") {

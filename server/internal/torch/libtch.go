@@ -6,21 +6,17 @@ package torch
 // libtorch calls that gotch v0.8.0 does not bind. at_get_num_threads and
 // at_set_num_threads are gotch's libtch's own, without a Go binding; the ganomaly_*
 // functions are in the ganomaly_ops.cpp that gotchprep adds to libtch (see
-// server/cmd/gotchprep/libtch). All are declared weak because cgo first links
-// this package on its own, to list its dynamic imports, where libtch is absent;
-// the program's final link binds them to libtch's definitions. A nil one means a
-// libtch prepared before ganomaly_ops.cpp existed: run gotchprep again.
+// server/cmd/gotchprep/libtch). All are linked from libtch into the program (cgo's
+// link of this package alone fails on them, and go then links the program
+// externally, as any program linking libtch's C++ is anyway); a libtch prepared
+// without ganomaly_ops.cpp fails the link, naming the function.
 typedef void *tensor;
-int at_get_num_threads(void) __attribute__((weak));
-void at_set_num_threads(int) __attribute__((weak));
-void ganomaly_leaky_relu(tensor *out, tensor self, double slope) __attribute__((weak));
-void ganomaly_zero_grads(tensor *params, int64_t n) __attribute__((weak));
+int at_get_num_threads(void);
+void at_set_num_threads(int);
+void ganomaly_leaky_relu(tensor *out, tensor self, double slope);
+void ganomaly_zero_grads(tensor *params, int64_t n);
 void ganomaly_adam_step(tensor *params, tensor *m, tensor *v, int64_t n,
-	double lr, double beta1, double beta2, double eps, int64_t step) __attribute__((weak));
-
-static int have_ganomaly_ops(void) {
-	return at_get_num_threads && at_set_num_threads && ganomaly_leaky_relu && ganomaly_zero_grads && ganomaly_adam_step;
-}
+	double lr, double beta1, double beta2, double eps, int64_t step);
 */
 import "C"
 
@@ -34,21 +30,21 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
-var errStaleLibtch = errors.New("torch: the prepared gotch lacks ganomaly_ops.cpp; run `go run ./server/cmd/gotchprep` (make gotch) again")
-
 // useEveryCore sets libtorch's intra-op threads, for ops called from this OS thread,
-// to the CPUs Go may use, unless OMP_NUM_THREADS says otherwise, and returns the
-// count in effect. libtorch's own default is its count of physical cores, which
-// comes out as 1 on machines whose virtual CPUs it cannot place (this 2-vCPU
-// machine), and which then trains on one core of two: a step at width 64 took 586 ms
-// on one thread and 401 on two (make bench-train). libtorch with OpenMP keeps the
-// setting per thread, hence a call on the worker's locked thread.
+// to the CPUs Go may use where libtorch's own default does not fit them, and returns
+// the count in effect. That default is its count of physical cores: it comes out as 1
+// on machines whose virtual CPUs it cannot place (this 2-vCPU machine), where a
+// training step then ran on one core of two (at width 64, 586 ms against 401 on two;
+// make bench-train), and it ignores a container's CPU quota, which GOMAXPROCS
+// follows. So a default of 1 is raised, and one above GOMAXPROCS lowered; a default
+// in between (physical cores of a machine with hyperthreads) is kept, and so is what
+// OMP_NUM_THREADS or MKL_NUM_THREADS sets. libtorch with OpenMP keeps the setting per
+// thread, hence a call on the worker's locked thread.
 func useEveryCore() int {
-	if C.have_ganomaly_ops() == 0 {
-		return -1
-	}
-	if _, set := os.LookupEnv("OMP_NUM_THREADS"); !set {
-		C.at_set_num_threads(C.int(runtime.GOMAXPROCS(0)))
+	_, omp := os.LookupEnv("OMP_NUM_THREADS")
+	_, mkl := os.LookupEnv("MKL_NUM_THREADS")
+	if n, cpus := intraOpThreads(), runtime.GOMAXPROCS(0); !omp && !mkl && (n == 1 || n > cpus) {
+		C.at_set_num_threads(C.int(cpus))
 	}
 	return intraOpThreads()
 }
@@ -57,14 +53,14 @@ func useEveryCore() int {
 // thread.
 func intraOpThreads() int { return int(C.at_get_num_threads()) }
 
+// LeakyReLU, ZeroGrads and AdamStep read libtorch's error through gotch's last error,
+// which libtch keeps per OS thread: call them on a Worker's thread, as all torch work.
+
 // LeakyReLU returns leaky_relu(x, slope), a new tensor, with its gradient: one
 // libtorch kernel each way. gotch's LeakyRelu has no slope argument (libtorch's
 // default 0.01); PReLU with a fixed weight, or max(x, slope·x), cost a training
 // step at width 64 about 7 % more. x is kept.
 func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
-	if C.have_ganomaly_ops() == 0 {
-		return nil, errStaleLibtch
-	}
 	var out C.tensor
 	C.ganomaly_leaky_relu(&out, C.tensor(x.Ctensor()), C.double(slope))
 	if err := ts.TorchErr(); err != nil {
@@ -77,9 +73,6 @@ func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
 // optimizer.zero_grad() does; an undefined gradient stays undefined. One cgo call
 // for all of them.
 func ZeroGrads(params []*ts.Tensor) error {
-	if C.have_ganomaly_ops() == 0 {
-		return errStaleLibtch
-	}
 	if len(params) == 0 {
 		return nil
 	}
@@ -91,13 +84,11 @@ func ZeroGrads(params []*ts.Tensor) error {
 // AdamStep is step number step (from 1) of torch.optim.Adam without weight decay
 // or AMSGrad on params, with their first and second moments m and v, updated in
 // place with PyTorch 1.13's own operations (its _single_tensor_adam); a parameter
-// without a gradient is skipped, as PyTorch skips it. One cgo call for the whole
-// network: through gotch's ops the update made 14 tensors per parameter, which was
+// without a gradient is skipped, as PyTorch skips it; moments or a gradient that do
+// not fit their parameter are an error, and then nothing is changed. One cgo call
+// for the whole network: through gotch's ops the update made 14 tensors per parameter, which was
 // most of the tensors a training step made.
 func AdamStep(params, m, v []*ts.Tensor, lr, beta1, beta2, eps float64, step int) error {
-	if C.have_ganomaly_ops() == 0 {
-		return errStaleLibtch
-	}
 	if len(m) != len(params) || len(v) != len(params) {
 		return errors.New("torch.AdamStep: params, m and v differ in length")
 	}

@@ -57,7 +57,7 @@ func TestLeakyReLU(t *testing.T) {
 		if err := closeTo(ok(x.Grad(false)).Float64Values(), []float64{0.2, 0.2, 1, 1}, 1e-6); err != nil {
 			return fmt.Errorf("gradient of LeakyReLU(x, 0.2): %w", err)
 		}
-		// At libtorch's default slope the composition matches its own op.
+		// At libtorch's default slope it matches gotch's binding of leaky_relu.
 		want := ok(x.LeakyRelu(false)).Float64Values()
 		if err := closeTo(ok(LeakyReLU(x, 0.01)).Float64Values(), want, 1e-7); err != nil {
 			return fmt.Errorf("LeakyReLU(x, 0.01) vs libtorch leaky_relu: %w", err)
@@ -267,7 +267,20 @@ func TestLibtchErrorsComeBack(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "size") {
 			return fmt.Errorf("AdamStep with moments of the wrong size: err = %v, want libtorch's size error", err)
 		}
+		before := p.Float64Values()
 		m, v := ok(p.ZerosLike(false)), ok(p.ZerosLike(false))
+		q := ok(ok(ts.OfSlice([]float32{5, 6})).SetRequiresGrad(true, true)) // no gradient: skipped
+		// The second parameter's moments are wrong: the first must not move either.
+		err = AdamStep([]*ts.Tensor{p, q}, []*ts.Tensor{m, m}, []*ts.Tensor{v, v}, 1e-3, 0.5, 0.999, 1e-8, 1)
+		if err == nil {
+			return fmt.Errorf("AdamStep with the second parameter's moments of the wrong size: no error")
+		}
+		if err := closeTo(p.Float64Values(), before, 0); err != nil {
+			return fmt.Errorf("a failed AdamStep changed the first parameter: %w", err)
+		}
+		if err := closeTo(m.Float64Values(), []float64{0, 0, 0}, 0); err != nil {
+			return fmt.Errorf("a failed AdamStep changed the first parameter's moment: %w", err)
+		}
 		if err := AdamStep([]*ts.Tensor{p}, []*ts.Tensor{m}, []*ts.Tensor{v}, 1e-3, 0.5, 0.999, 1e-8, 1); err != nil {
 			return fmt.Errorf("a good AdamStep after a failed one: %w", err)
 		}

@@ -76,8 +76,8 @@ func runJob(fn func() error) (err error) {
 	return fn()
 }
 
-// Threads is the number of threads libtorch's ops use for the worker's jobs: the
-// CPUs Go may use, or OMP_NUM_THREADS where it is set.
+// Threads is the number of threads libtorch's ops use for the worker's jobs (see
+// useEveryCore).
 func (w *Worker) Threads() int { return w.threads }
 
 // Do runs fn on the worker's thread, waits for it, and returns its error.

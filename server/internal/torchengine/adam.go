@@ -47,8 +47,8 @@ func (a *adam) zeroGrad() { check(torch.ZeroGrads(a.vars)) }
 
 // update takes one Adam step with the gradients the last backward pass left.
 func (a *adam) update() {
+	check(torch.AdamStep(a.vars, a.m, a.v, a.lr, a.beta1, a.beta2, adamEps, a.step+1))
 	a.step++
-	check(torch.AdamStep(a.vars, a.m, a.v, a.lr, a.beta1, a.beta2, adamEps, a.step))
 }
 
 // state copies m and v to Go by parameter name.

@@ -22,8 +22,8 @@
 // weights, same batch, train-mode batch norm), so this package reuses them, detached:
 // G's and D's trajectories are the same, with one D forward fewer per step.
 //
-// Training step (official samet-akcay/ganomaly, lib/model.py): the one of package
-// model/learn, which documents it, computed here by libtorch's autograd; the two
+// The step is the one of package model/learn, which documents it, computed here by
+// libtorch's autograd; the two
 // agree to about 1e-7 per step (TestPureGoStepMatchesGotch) and both match PyTorch's
 // (TestStepMatchesPyTorch, on model/learn's fixture).
 //
@@ -51,5 +51,7 @@
 // (20 of the 25 µs per op); and the two calls gotch lacks, from gotchprep's
 // ganomaly_ops.cpp: leaky_relu with a slope (one kernel each way; PReLU with a fixed
 // weight cost about 7 %) and the whole Adam update in one call (it made 476 of a
-// step's 564 tensors, zero_grad included).
+// step's 564 tensors, zero_grad included). Without the ballast nothing makes Go's
+// collector run gotch's finalizers soon, so every tensor is freed explicitly: a
+// step's through its scope, a run's own when the run ends (torchEngine.Close).
 package torchengine

@@ -86,3 +86,12 @@ func (e *torchEngine) Generator() (g map[string][]float32, err error) {
 func (e *torchEngine) LoadGenerator(g map[string][]float32) error {
 	return e.w.Do(func() error { return e.t.g.load(g) })
 }
+
+// Close frees the run's tensors in libtorch (see trainer.close). The engine must not
+// be used afterwards.
+func (e *torchEngine) Close() error {
+	return e.w.Do(func() error {
+		e.t.close()
+		return nil
+	})
+}

@@ -97,6 +97,27 @@ func (t *trainer) step(x []float32, n int) (l learn.Losses, err error) {
 	return l, nil
 }
 
+// close frees every tensor the trainer holds: both networks' variables (with their
+// gradients), the Adam moments and the networks' undefined "no bias" tensor. gotch
+// would free them from finalizers, but nothing makes the collector run soon: gotch
+// gave each tensor handle 100 KB of Go heap for that, which gotchprep takes out
+// (server/cmd/gotchprep/extend.go), so a finished run's weights and Adam state
+// (three times the model, on the GPU where it trains there) are freed here instead.
+func (t *trainer) close() {
+	for _, n := range []*net{t.g.net, t.d.net} {
+		for _, p := range n.params {
+			_ = p.v.Drop()
+		}
+		_ = n.none.Drop()
+	}
+	for _, a := range []*adam{t.optG, t.optD} {
+		for i := range a.m {
+			_ = a.m[i].Drop()
+			_ = a.v[i].Drop()
+		}
+	}
+}
+
 // meanSquare is the official l2_loss: mean((a − b)²), differentiable in both.
 func meanSquare(sc *scope, a, b *ts.Tensor) *ts.Tensor {
 	d := sc.t(a.Sub(b, false))

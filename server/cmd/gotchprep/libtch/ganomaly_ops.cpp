@@ -5,19 +5,23 @@
 // pointers) and reports an exception as libtch's PROTECT does, through the
 // thread-local torch_last_err that gotch's ts.TorchErr reads.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
+#include <string>
 
 // Defined in libtch's torch_api.cpp (its header defines it, so it cannot be
 // included a second time here).
 extern thread_local char *torch_last_err;
 
-#define GANOMALY_PROTECT(x)                                                    \
+// Variadic, so that commas in the body (an initializer list) do not split it.
+#define GANOMALY_PROTECT(...)                                                  \
   try {                                                                        \
-    x                                                                          \
+    __VA_ARGS__                                                                \
   } catch (const std::exception &e) {                                          \
     torch_last_err = strdup(e.what());                                         \
   }
@@ -50,9 +54,10 @@ void ganomaly_zero_grads(at::Tensor **params, int64_t n) {
 //   p ← p − lr/(1−β1^step) · m / (√v / √(1−β2^step) + ε)
 //
 // in the very operations, and order, of PyTorch 1.13's torch/optim/adam.py
-// (_single_tensor_adam, the one it runs on the CPU): one call for the whole network
-// where the same update in gotch's ops made 14 tensors per parameter.
-// A parameter without a gradient is skipped, as PyTorch skips it.
+// (_single_tensor_adam, its default): one call for the whole network where the same
+// update in gotch's ops made 14 tensors per parameter. A parameter without a
+// gradient is skipped, as PyTorch skips it. Every moment and gradient is checked
+// against its parameter first, so that a mismatch changes nothing.
 void ganomaly_adam_step(at::Tensor **params, at::Tensor **m, at::Tensor **v, int64_t n,
                         double lr, double beta1, double beta2, double eps, int64_t step) {
   GANOMALY_PROTECT(
@@ -61,6 +66,17 @@ void ganomaly_adam_step(at::Tensor **params, at::Tensor **m, at::Tensor **v, int
     const double bias_correction2 = 1 - std::pow(beta2, double(step));
     const double step_size = lr / bias_correction1;
     const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+    for (int64_t i = 0; i < n; i++) {
+      const at::Tensor &p = *params[i];
+      const at::Tensor g = p.grad();
+      auto fits = [&p](const at::Tensor &t) {
+        return t.defined() && t.sizes().equals(p.sizes()) && t.scalar_type() == p.scalar_type() &&
+               t.device() == p.device();
+      };
+      if (!fits(*m[i]) || !fits(*v[i]) || (g.defined() && !fits(g)))
+        throw std::invalid_argument("adam step: parameter " + std::to_string(i) +
+                                    " has moments or a gradient of another size, type or device");
+    }
     for (int64_t i = 0; i < n; i++) {
       at::Tensor g = params[i]->grad();
       if (!g.defined()) continue;

@@ -202,22 +202,23 @@ bench-wasm:
 # step of the same model on the same libtorch (Debian's python3-torch,
 # server/peers/torch_train_step.py). OpenBLAS on one thread beside libtorch's own two:
 # left to itself OpenBLAS starts threads of its own, and PyTorch's step then varied
-# from 64 ms to 1.2 s on 2 cores (ours does not change either way). The wasm and
-# native one-thread steps, whose ratio is a target, run in alternating rounds and
-# each counts its fastest: this machine's speed drifts by 10-20 % within a minute,
+# from 64 ms to 1.2 s on 2 cores (ours does not change either way). The gotch, wasm
+# and native one-thread steps, whose ratios are targets, run in alternating rounds,
+# and PyTorch in as many rounds; each counts its fastest round (gotch and PyTorch
+# their median step in it): this machine's speed drifts by 10-20 % within a minute,
 # which one run after the other turned into the ratio.
 TRAIN_BENCH_ENV := OPENBLAS_NUM_THREADS=1
 TRAIN_BENCH_ROUNDS ?= 3
 bench-train: gotch torch
 	@mkdir -p .build/bench
-	$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/internal/torchengine | tee .build/bench/train-gotch.txt
 	$(SIMD_ENV) $(GO) test -run='^$$' -bench='Step' -benchtime=10x ./model/learn | tee .build/bench/train-go.txt
-	@rm -f .build/bench/train-go1.txt .build/bench/train-wasm.txt
+	@rm -f .build/bench/train-gotch.txt .build/bench/train-go1.txt .build/bench/train-wasm.txt
 	set -o pipefail; for round in $$(seq $(TRAIN_BENCH_ROUNDS)); do \
+		$(TRAIN_BENCH_ENV) $(GO) test -run='^$$' -bench='TrainStep' -benchtime=20x ./server/internal/torchengine | tee -a .build/bench/train-gotch.txt && \
 		$(SIMD_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=10x -cpu 1 ./model/learn | tee -a .build/bench/train-go1.txt && \
 		$(SIMD_WASM_ENV) taskset -c 0 $(GO) test -run='^$$' -bench='Step' -benchtime=5x ./model/learn | tee -a .build/bench/train-wasm.txt || exit 1; \
 	done
-	$(TRAIN_BENCH_ENV) /usr/bin/python3 server/peers/torch_train_step.py --compare gotch=.build/bench/train-gotch.txt \
+	$(TRAIN_BENCH_ENV) /usr/bin/python3 server/peers/torch_train_step.py --rounds $(TRAIN_BENCH_ROUNDS) --compare gotch=.build/bench/train-gotch.txt \
 		--compare "pure Go=.build/bench/train-go.txt" --compare "pure Go, 1 thread=.build/bench/train-go1.txt" \
 		--compare "pure Go wasm, 1 thread=.build/bench/train-wasm.txt"
 

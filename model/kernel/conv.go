@@ -90,6 +90,17 @@ func (j *gemmJob) packIm2col(bb []float32, pc, kc, jb, je int) {
 						continue
 					}
 					row := src[base+h*inW : base+h*inW+inW]
+					if interior && K == 4 {
+						// DCGAN's 4×4 kernels: the four taps at once, from slices
+						// whose lengths let the compiler drop the bounds checks
+						// (a fifth of the generator at width 16, batch 1, under
+						// WebAssembly was this loop).
+						r := row[w0 : w0+4 : w0+4]
+						o := out[t : t+3*nr+1]
+						o[0], o[nr], o[2*nr], o[3*nr] = r[0], r[1], r[2], r[3]
+						t += 4 * nr
+						continue
+					}
 					if interior {
 						// No padding in this kernel row: re-slice once so the
 						// loop needs no per-tap range test or bounds check.

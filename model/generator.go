@@ -29,8 +29,9 @@ type step struct {
 	transposed   bool
 	geom         kernel.Geometry // Batch is set per call
 	weight       []float32
-	weightT      []float32 // transposed convolutions: the weight as the GEMM reads it (kernel.TransposeWeight)
-	scale, shift []float32 // nil when no batch norm follows
+	weightT      []float32      // transposed convolutions: the weight as the GEMM reads it (kernel.TransposeWeight)
+	strips       *kernel.Strips // the GEMM's weight packed once (nil where the build packs none)
+	scale, shift []float32      // nil when no batch norm follows
 	act          kernel.Activation
 	inSize       int
 	outSize      int
@@ -100,6 +101,9 @@ func compile(seq Sequential, inSize int, tensors map[string][]float32) ([]step, 
 			// Once here rather than packed at every call.
 			s.weightT = make([]float32, len(w))
 			kernel.TransposeWeight(s.weightT, w, s.geom)
+			s.strips = kernel.PackConvTranspose2DWeight(s.weightT, s.geom)
+		} else {
+			s.strips = kernel.PackConv2DWeight(w, s.geom)
 		}
 		if i+1 < len(seq) && seq[i+1].Op == OpBatchNorm {
 			i++
@@ -196,9 +200,9 @@ func (g *Generator) run(steps []step, src, dst []float32, n int) {
 		geom := s.geom
 		geom.Batch = n
 		if s.transposed {
-			kernel.ConvTranspose2DT(out, in, s.weight, s.weightT, geom, &g.ws)
+			kernel.ConvTranspose2DT(out, in, s.weight, s.weightT, s.strips, geom, &g.ws)
 		} else {
-			kernel.Conv2D(out, in, s.weight, geom, &g.ws)
+			kernel.Conv2DPacked(out, in, s.weight, s.strips, geom, &g.ws)
 		}
 		spatial := s.outSize * s.outSize
 		switch {

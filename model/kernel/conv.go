@@ -13,6 +13,16 @@ package kernel
 // stored whole, and the batch lies along the GEMM's n so that the small late
 // layers (4×4 and 1×1 outputs) still fill the register tile.
 func Conv2D(dst, src, weight []float32, g Geometry, ws *Workspace) {
+	Conv2DPacked(dst, src, weight, nil, g, ws)
+}
+
+// conv2DKCStep is the depth of a Conv2D's GEMM passes: whole channels per pass (see
+// packIm2col).
+func conv2DKCStep(kk int) int { return max(1, kcMax/kk) * kk }
+
+// Conv2DPacked is Conv2D with the weight also packed by PackConv2DWeight (nil for
+// none): model code that runs the same weights many times packs them at load.
+func Conv2DPacked(dst, src, weight []float32, strips *Strips, g Geometry, ws *Workspace) {
 	oh, ow := g.checkConv(dst, src, weight)
 	if ws == nil {
 		ws = new(Workspace)
@@ -21,7 +31,7 @@ func Conv2D(dst, src, weight []float32, g Geometry, ws *Workspace) {
 	hw := oh * ow
 	j := &ws.job
 	*j = gemmJob{m: g.OutC, n: g.Batch * hw, k: g.InC * kk,
-		kcStep: max(1, kcMax/kk) * kk, // whole channels per pass: see packIm2col
+		kcStep: conv2DKCStep(kk),
 		a:      weight, lda: g.InC * kk,
 		bk: bIm2col, b: src,
 		ck: cStrided, c: dst, ldc: hw,
@@ -48,6 +58,9 @@ func Conv2D(dst, src, weight []float32, g Geometry, ws *Workspace) {
 		for col := range j.n {
 			j.colSrc[col] += j.colDst[col] % hw
 		}
+	}
+	if strips.fits(j.m, j.k, j.kcStep) {
+		j.strips = strips
 	}
 	j.plan(ws, mr, 1, true)
 	j.runParts()

@@ -14,7 +14,7 @@ package kernel
 // added into dst as they leave the registers (col2im fused into the GEMM's
 // store), so the column matrix is never stored.
 func ConvTranspose2D(dst, src, weight []float32, g Geometry, ws *Workspace) {
-	convTranspose2D(dst, src, weight, nil, g, ws)
+	convTranspose2D(dst, src, weight, nil, nil, g, ws)
 }
 
 // TransposeWeight writes the ConvTranspose2D weight [InC, OutC, K, K] into dst as
@@ -41,14 +41,15 @@ func TransposeWeight(dst, weight []float32, g Geometry) {
 // transposes them once, at load, and this spares packing them at every call (about
 // a tenth of a generator's time at batch 1 under WebAssembly). The stored form
 // still serves inputs of a single pixel, which the GEMM reads best that way.
-func ConvTranspose2DT(dst, src, weight, weightT []float32, g Geometry, ws *Workspace) {
+// strips, from PackConvTranspose2DWeight(weightT, g), may be nil.
+func ConvTranspose2DT(dst, src, weight, weightT []float32, strips *Strips, g Geometry, ws *Workspace) {
 	if len(weightT) < g.weightLen() {
 		panic(shortWeight)
 	}
-	convTranspose2D(dst, src, weight, weightT, g, ws)
+	convTranspose2D(dst, src, weight, weightT, strips, g, ws)
 }
 
-func convTranspose2D(dst, src, weight, weightT []float32, g Geometry, ws *Workspace) {
+func convTranspose2D(dst, src, weight, weightT []float32, strips *Strips, g Geometry, ws *Workspace) {
 	oh, ow := g.checkConvTranspose(dst, src, weight)
 	if ws == nil {
 		ws = new(Workspace)
@@ -65,6 +66,9 @@ func convTranspose2D(dst, src, weight, weightT []float32, g Geometry, ws *Worksp
 		g: g, oh: oh, ow: ow}
 	if weightT != nil && j.n > 1 {
 		j.a, j.lda, j.transA = weightT, g.InC, false
+		if strips.fits(j.m, j.k, j.kcStep) {
+			j.strips = strips
+		}
 	}
 
 	n, m := j.n, j.m

@@ -150,13 +150,18 @@ type convOp struct {
 var (
 	convOp2D = convOp{Conv2D, Conv2DRef, Geometry.ConvOut,
 		func(g Geometry) int { return g.InC * g.Kernel * g.Kernel }}
+	// convOp2DPacked is Conv2DPacked, with the weight packed by PackConv2DWeight (the
+	// wasm build's strips; nil, and then Conv2D's own path, elsewhere).
+	convOp2DPacked = convOp{func(dst, src, w []float32, g Geometry, ws *Workspace) {
+		Conv2DPacked(dst, src, w, PackConv2DWeight(w, g), g, ws)
+	}, Conv2DRef, Geometry.ConvOut, convOp2D.terms}
 	convOpT = convOp{ConvTranspose2D, ConvTranspose2DRef, Geometry.ConvTransposeOut,
 		func(g Geometry) int { c := (g.Kernel + g.Stride - 1) / g.Stride; return g.InC * c * c }}
 	// convOpTT is ConvTranspose2DT, with the weight transposed by TransposeWeight.
 	convOpTT = convOp{func(dst, src, w []float32, g Geometry, ws *Workspace) {
 		wt := make([]float32, len(w))
 		TransposeWeight(wt, w, g)
-		ConvTranspose2DT(dst, src, w, wt, g, ws)
+		ConvTranspose2DT(dst, src, w, wt, PackConvTranspose2DWeight(wt, g), g, ws)
 	}, ConvTranspose2DRef, Geometry.ConvTransposeOut, convOpT.terms}
 )
 
@@ -208,6 +213,7 @@ func TestConv2DMatchesRef(t *testing.T) {
 	)
 	for _, c := range shapes {
 		checkConv(t, r, convOp2D, c.name, c.g, ws)
+		checkConv(t, r, convOp2DPacked, c.name+" (weight packed)", c.g, ws)
 	}
 }
 

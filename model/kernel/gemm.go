@@ -219,6 +219,7 @@ type gemmJob struct {
 	prepacked []float32    // all of B, packed before the split (else nil)
 	pack      [][]float32  // per part: packed panels of B
 	packA     [][]float32  // per part: packed strips of a transposed A
+	strips    *Strips      // A packed beforehand (Conv2DPacked, ConvTranspose2DT), or nil
 	wg        sync.WaitGroup
 }
 

@@ -32,19 +32,23 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 	var buf [mr * maxNR]float32
 	tile := buf[:mr*nr]
 	i := r0
-	for packStrips && je-jb >= minStripPanels && i+mr <= r1 {
+	for packStrips && (je-jb >= minStripPanels || j.strips != nil) && i+mr <= r1 {
 		// WebAssembly: A in strips of four interleaved rows, one slice per step
 		// (see vkern4P), when enough panels share the packing: with few columns
-		// (batch 1) packing the weights at every call costs more than it saves.
+		// (batch 1) packing the weights at every call costs more than it saves,
+		// unless they were packed beforehand (Strips).
 		g := min(stripGroup, (r1-i)/mr)
-		stride := mr*kc + stripPad
-		if j.transA {
+		strips, stride := abuf, mr*kc+stripPad
+		switch {
+		case j.strips != nil:
+			strips, stride = j.strips.pass(pc, kc, i), mr*kc
+		case j.transA:
 			packAT(abuf, a, lda, pc, kc, i, g, stride)
-		} else {
+		default:
 			packAN(abuf, a, lda, pc, kc, i, g, stride)
 		}
 		for s := range g {
-			ap := abuf[s*stride : s*stride+mr*kc]
+			ap := strips[s*stride : s*stride+mr*kc]
 			for jp := jb; jp < je; jp++ {
 				vkern4P(ap, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
 				j.storeTile(i+s*mr, mr, jp, add, tile)
@@ -213,22 +217,6 @@ func packATRows(dst, a []float32, lda, pc, kc, i, g, stride int) {
 			dst[o+2*kc] = q[2]
 			dst[o+3*kc] = q[3]
 			o += stride
-		}
-	}
-}
-
-// packAN packs g strips of mr rows of A, from row i and depth pc to pc+kc, into dst
-// as packAT does for a transposed A: element (i+mr·s+r, pc+p) goes to
-// dst[s·stride + mr·p + r].
-func packAN(dst, a []float32, lda, pc, kc, i, g, stride int) {
-	for s := range g {
-		for r := range mr {
-			o := (i+mr*s+r)*lda + pc
-			d := s*stride + r
-			for _, v := range a[o : o+kc] {
-				dst[d] = v
-				d += mr
-			}
 		}
 	}
 }

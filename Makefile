@@ -35,7 +35,7 @@ all: build
 ## run: build the browser app and the server, then serve on http://localhost:$(PORT).
 # Without a GPU it serves a ganomaly built without libtorch (no cgo, no gotch to
 # compile: the page is up in a minute or two on a fresh machine), which trains in pure
-# Go on the CPU, at about half the libtorch build's speed (make bench-train). With an NVIDIA GPU
+# Go on the CPU, at half to two thirds the libtorch build's speed (make bench-train). With an NVIDIA GPU
 # it serves the libtorch build, the way to CUDA (make run-torch; the first build
 # compiles gotch, about four minutes). The Train page says which trainer runs.
 run:

@@ -26,7 +26,10 @@ const (
 
 // Engine is what a run trains with. The run owns the protocol (epochs, batches,
 // selection, calibration, checkpoints, events); an engine owns G, D and their Adam
-// states. Its methods are called from one goroutine at a time.
+// states. Its methods are called from one goroutine at a time. An Engine that also
+// implements io.Closer is closed when its run ends: the libtorch engine frees its
+// tensors (weights, gradients, Adam state) there, which Go's collector would
+// otherwise free only when it next runs.
 type Engine interface {
 	// Describe names the engine and its device for people ("libtorch on cpu").
 	Describe() string
@@ -43,10 +46,6 @@ type Engine interface {
 	Generator() (map[string][]float32, error)
 	LoadGenerator(map[string][]float32) error
 }
-
-// An Engine that also implements io.Closer is closed when its run ends: the libtorch
-// engine frees its tensors (weights, gradients, Adam state) there, which Go's
-// collector would otherwise free only when it next runs.
 
 // EngineFactory builds an engine for a run, initialised from o.Seed.
 type EngineFactory func(o Options) (Engine, error)

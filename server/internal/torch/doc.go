@@ -8,8 +8,9 @@
 //     require grad") and errors get lost or reported by an unrelated call.
 //   - SelectDevice turns a -device flag ("auto", "cpu", "cuda", "cuda:N")
 //     into a gotch.Device, with an error when the device is not there.
-//   - NewWorker also sets libtorch's intra-op threads to every CPU Go may use:
-//     libtorch's own default (physical cores) can be 1 on a 2-vCPU machine.
+//   - NewWorker also fits libtorch's intra-op threads to the CPUs Go may use:
+//     libtorch's own default (physical cores) can be 1 on a 2-vCPU machine, or
+//     more than a container's CPU quota (see useEveryCore).
 //   - LeakyReLU takes a slope; gotch's LeakyRelu is fixed at libtorch's 0.01.
 //     AdamStep and ZeroGrads are PyTorch's Adam update and zero_grad in one
 //     call for a whole network. These three, and the thread count, are libtch

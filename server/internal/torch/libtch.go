@@ -86,8 +86,8 @@ func ZeroGrads(params []*ts.Tensor) error {
 // place with PyTorch 1.13's own operations (its _single_tensor_adam); a parameter
 // without a gradient is skipped, as PyTorch skips it; moments or a gradient that do
 // not fit their parameter are an error, and then nothing is changed. One cgo call
-// for the whole network: through gotch's ops the update made 14 tensors per parameter, which was
-// most of the tensors a training step made.
+// for the whole network: through gotch's ops the update made 14 tensors per
+// parameter, most of the tensors a training step made.
 func AdamStep(params, m, v []*ts.Tensor, lr, beta1, beta2, eps float64, step int) error {
 	if len(m) != len(params) || len(v) != len(params) {
 		return errors.New("torch.AdamStep: params, m and v differ in length")

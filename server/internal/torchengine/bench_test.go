@@ -14,8 +14,8 @@ import (
 )
 
 // BenchmarkTrainStep times one official training step (G forward, D on x and x̂, both
-// backward passes and Adam updates) on the CPU, on as many libtorch threads as Go has
-// CPUs (torch.Worker sets them; OMP_NUM_THREADS overrides).
+// backward passes and Adam updates) on the CPU, on the libtorch threads torch.Worker
+// sets (see torch.Worker.Threads; OMP_NUM_THREADS overrides).
 // The full-size case is the official MNIST setting: batch 64, 32×32, nc 1, nz 100,
 // ngf 64; ngf 16 is the size the tests train at. ms/iter is the median step.
 //

@@ -41,7 +41,8 @@
 //
 // libtorch keeps grad mode per OS thread, so all torch work happens on one goroutine
 // locked to its thread (a [torch.Worker]): this package keeps one for the process.
-// Its ops run on every CPU Go may use (see [torch.Worker.Threads]).
+// Its ops run on the threads the worker sets (see [torch.Worker.Threads]): every CPU
+// Go may use where libtorch's own default is 1.
 //
 // # Speed
 //

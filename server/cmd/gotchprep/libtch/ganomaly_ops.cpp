@@ -18,7 +18,7 @@
 // included a second time here).
 extern thread_local char *torch_last_err;
 
-// Variadic, so that commas in the body (an initializer list) do not split it.
+// Variadic, so that a comma outside parentheses in the body does not split it.
 #define GANOMALY_PROTECT(...)                                                  \
   try {                                                                        \
     __VA_ARGS__                                                                \

@@ -63,72 +63,111 @@ func ConvTranspose2DBackwardWeight(dw, x, dy []float32, g Geometry, accumulate b
 
 // weightGrad computes dst[r][(c·K+i)·K+j] (+)= Σ_{n,p} a[n][r][p] · src[n][c][h][w]
 // where p runs over the ph×pw windows of the convolution geometry g over src and
-// (h, w) is tap (i, j) of window p. It gathers a into rows [r][n·P+p] and src into
-// the patch matrix [n·P+p][(c,i,j)], so that the batch lies along the GEMM's k and
-// even 1×1 outputs make one long product.
+// (h, w) is tap (i, j) of window p. It is one GEMM with the batch along k, so that
+// even 1×1 outputs make one long product: A is a in rows [r][n·P+p], B the patch
+// matrix [n·P+p][(c,i,j)], a row per window, which the GEMM packs panel by panel
+// straight from src (packPatches) and never stores whole.
 func weightGrad(dst, a []float32, rows int, src []float32, g Geometry, ph, pw int, accumulate bool, ws *Workspace) {
 	if ws == nil {
 		ws = new(Workspace)
 	}
-	K := g.Kernel
 	P := ph * pw
 	k := g.Batch * P
-	cols := g.InC * K * K
-	at := growBuf(&ws.gradA, rows*k)
-	for n := range g.Batch {
-		for r := range rows {
-			copy(at[r*k+n*P:r*k+(n+1)*P], a[(n*rows+r)*P:(n*rows+r+1)*P])
+	j := &ws.job
+	*j = gemmJob{m: rows, n: g.InC * g.Kernel * g.Kernel, k: k, kcStep: kcMax,
+		a: a, lda: rows, transA: true,
+		bk: bPatches, b: src,
+		g: g, oh: ph, ow: pw}
+	j.ck, j.c, j.ldc, j.accumulate = cMatrix, dst, j.n, accumulate
+	if P > 1 {
+		// With one window per image a is [n][r], Aᵀ as stored; otherwise gather
+		// its rows.
+		at := growBuf(&ws.gradA, rows*k)
+		for n := range g.Batch {
+			for r := range rows {
+				copy(at[r*k+n*P:r*k+(n+1)*P], a[(n*rows+r)*P:(n*rows+r+1)*P])
+			}
 		}
+		j.a, j.lda, j.transA = at, k, false
 	}
-	// The patch matrix is laid out a row per window, [k × cols], so that the GEMM
-	// packs its B by copying rows; a row gathers, channel by channel and kernel row by
-	// kernel row, K neighbouring input values.
-	patches := growBuf(&ws.gradPatches, k*cols)
-	plane := g.InH * g.InW
-	row := 0
-	for n := range g.Batch {
-		img := src[n*g.InC*plane : (n+1)*g.InC*plane]
-		for y := range ph {
-			for x := range pw {
-				out := patches[row*cols : (row+1)*cols]
-				row++
-				h0, w0 := y*g.Stride-g.Pad, x*g.Stride-g.Pad
-				interior := w0 >= 0 && w0+K <= g.InW
-				t := 0
-				for c := range g.InC {
-					chan0 := c * plane
-					for i := range K {
-						h := h0 + i
-						if uint(h) >= uint(g.InH) {
-							clear(out[t : t+K])
-							t += K
-							continue
+	j.plan(ws, mr, 1, true)
+	j.runParts()
+	j.release()
+}
+
+// packPatches packs rows [pc, pc+kc) of panels [jb, je) of weightGrad's patch
+// matrix: row p is window (n, y, x) of the geometry j.g over the NCHW batch j.b
+// (j.oh×j.ow windows per image), column (c·K+i)·K+j its tap (i, j) in channel c.
+// A panel's nr columns are runs of neighbouring taps along kernel rows; a run is
+// packed down the rows, a stretch of windows on one image row at a time, so that
+// the inner loop copies from one input row at a steady stride.
+func (j *gemmJob) packPatches(bb []float32, pc, kc, jb, je int) {
+	g := j.g
+	K, S, inH, inW := g.Kernel, g.Stride, g.InH, g.InW
+	plane := inH * inW
+	image := g.InC * plane
+	windows := j.oh * j.ow
+	for jp := jb; jp < je; jp++ {
+		out := bb[(jp-jb)*kc*nr : (jp-jb+1)*kc*nr]
+		col0 := jp * nr
+		cols := min(nr, j.n-col0)
+		for q := 0; q < cols; {
+			// The run: columns [q, q+l) are taps (i, jj..jj+l) of channel c.
+			col := col0 + q
+			kr, jj := col/K, col%K
+			l := min(K-jj, cols-q)
+			c, i := kr/K, kr%K
+			n, y, x := pc/windows, pc%windows/j.ow, pc%j.ow
+			t := q // out[t : t+l] is the run in row p
+			for p := 0; p < kc; {
+				stretch := min(j.ow-x, kc-p) // windows left on this image row
+				h := y*S - g.Pad + i
+				if uint(h) >= uint(inH) {
+					for range stretch {
+						for z := range l {
+							out[t+z] = 0
 						}
-						line := img[chan0+h*g.InW : chan0+(h+1)*g.InW]
-						if interior {
-							// A loop, not copy: for K values (4 in DCGAN) a call of
-							// memmove costs more than the copy, under WebAssembly
-							// most (2 % of a training step).
-							for jj, v := range line[w0 : w0+K] {
-								out[t+jj] = v
+						t += nr
+					}
+				} else {
+					line := j.b[n*image+c*plane+h*inW : n*image+c*plane+(h+1)*inW]
+					w := x*S - g.Pad + jj
+					for range stretch {
+						d := out[t : t+l : t+l]
+						if w >= 0 && w+l <= inW && l == 4 {
+							// DCGAN's 4×4 kernels: four assignments from a
+							// slice whose length drops the bounds checks; under
+							// WebAssembly a copy calls memmove, which costs more.
+							v := line[w : w+4 : w+4]
+							d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
+						} else {
+							for z := range d {
+								var v float32
+								if uint(w+z) < uint(inW) {
+									v = line[w+z]
+								}
+								d[z] = v
 							}
-							t += K
-							continue
 						}
-						for jj := range K {
-							var v float32
-							if w := w0 + jj; uint(w) < uint(len(line)) {
-								v = line[w]
-							}
-							out[t] = v
-							t++
-						}
+						w += S
+						t += nr
+					}
+				}
+				p += stretch
+				if x += stretch; x == j.ow {
+					if x, y = 0, y+1; y == j.oh {
+						y, n = 0, n+1
 					}
 				}
 			}
+			q += l
+		}
+		for q := cols; q < nr; q++ {
+			for t := q; t < len(out); t += nr {
+				out[t] = 0
+			}
 		}
 	}
-	Gemm(NoTrans, NoTrans, rows, cols, k, at, k, patches, cols, accumulate, dst, cols, ws)
 }
 
 // growBuf returns n floats of the scratch buffer *b, growing it if needed.

@@ -394,12 +394,22 @@ func TestConvBackwardMatchesNaive(t *testing.T) {
 		dataTerms  func(Geometry) int
 		weightTerm func(Geometry) int
 	}
-	var tshapes []Geometry
+	// Two DCGAN layers large enough that the weight gradient's GEMM has more than
+	// one pass of depth (Batch·windows > kcMax, a pass starting inside an image)
+	// and enough panels for the wasm build's strips.
+	large := []Geometry{
+		{Batch: 5, InC: 5, InH: 16, InW: 16, OutC: 7, Kernel: 4, Stride: 2, Pad: 1},
+		{Batch: 3, InC: 9, InH: 12, InW: 12, OutC: 6, Kernel: 4, Stride: 1, Pad: 2},
+	}
+	tshapes := []Geometry{
+		{Batch: 5, InC: 7, InH: 8, InW: 8, OutC: 5, Kernel: 4, Stride: 2, Pad: 1},
+		{Batch: 3, InC: 6, InH: 13, InW: 13, OutC: 9, Kernel: 4, Stride: 1, Pad: 2},
+	}
 	for _, sc := range randomConvShapes(r, 40, true) {
 		tshapes = append(tshapes, sc.g)
 	}
 	kinds := []kind{
-		{"Conv2D", exactConvShapes(r, 40),
+		{"Conv2D", append(large, exactConvShapes(r, 40)...),
 			func(g Geometry) int { h, w := g.ConvOut(); return g.Batch * g.OutC * h * w },
 			convBackwardNaive, Conv2DBackwardData, Conv2DBackwardWeight,
 			func(g Geometry) int { return g.OutC * g.Kernel * g.Kernel },

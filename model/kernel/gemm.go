@@ -169,6 +169,7 @@ const (
 	bMatrixT               // B[p][j] = b[j*ldb+p]
 	bChannels              // B[p][j] = b[colSrc[j]+p*ldb]: channel p of an NCHW pixel (ConvTranspose2D, 1×1 Conv2D)
 	bIm2col                // B[p][j] = im2col of an NCHW batch (Conv2D), see packIm2col
+	bPatches               // B[p][j] = tap j of window p over an NCHW batch (weight gradients), see packPatches
 )
 
 // cKind says how a gemmJob stores a tile of C.
@@ -201,8 +202,8 @@ type gemmJob struct {
 	ldc        int
 	accumulate bool // cMatrix: add into C already on the first pass
 
-	g      Geometry // convolution geometry (bIm2col, cScatter)
-	oh, ow int      // convolution output size
+	g      Geometry // convolution geometry (bIm2col, bPatches, cScatter)
+	oh, ow int      // convolution output size (bPatches: the windows over src)
 
 	// Per-column tables (length n) for the convolution packers and stores: where
 	// the column's pixel starts in src, its top-left input (Conv2D) or output
@@ -254,7 +255,7 @@ func (j *gemmJob) plan(ws *Workspace, rowAlign, colAlign int, colSplit bool) {
 		cols = min((units+j.chunks-1)/j.chunks*j.align, panels)
 	}
 	if j.transA || packStrips {
-		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*kc+stripPad))
+		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*stripLanes*kc+stripPad))
 	}
 	if j.splitRows && j.n != 1 && j.k*nr*panels <= prepackMax {
 		// Pack all of B now, block after block: pass pc of depth kc starts at
@@ -471,6 +472,8 @@ func (j *gemmJob) packB(bb []float32, pc, kc, jb, je int) {
 		j.packChannels(bb, pc, kc, jb, je)
 	case bIm2col:
 		j.packIm2col(bb, pc, kc, jb, je)
+	case bPatches:
+		j.packPatches(bb, pc, kc, jb, je)
 	}
 }
 

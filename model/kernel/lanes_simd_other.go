@@ -16,3 +16,7 @@ var (
 // packStrips says whether the vector GEMM packs A in strips of interleaved rows
 // (vkern4P) or reads it in rows (vkern4N); see vkern4P for why it differs.
 const packStrips = false
+
+// stripLanes is how many floats a strip of A packed at a call gives each value:
+// one, in the strips of a transposed A read in rows (packATRows).
+const stripLanes = 1

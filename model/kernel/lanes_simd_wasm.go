@@ -14,3 +14,7 @@ const (
 // packStrips says whether the vector GEMM packs A in strips of interleaved rows
 // (vkern4P) or reads it in rows (vkern4N); see vkern4P for why it differs.
 const packStrips = true
+
+// stripLanes is how many floats a strip of A packed at a call gives each value:
+// the wasm kernel reads them splat, a vector per value (vkern4S).
+const stripLanes = vl

@@ -5,12 +5,19 @@ package kernel
 // The scalar build (any Go, no GOEXPERIMENT=simd): micro-tiles of 4×2 values held in
 // scalar registers (microkernel_scalar.go). tile_simd.go is the vector build's.
 
-// nr is the width of a micro-tile and of a packed panel of B.
-const nr = 2
+// nr is the width of a micro-tile and of a packed panel of B; maxNR bounds it, as
+// in the vector build.
+const (
+	nr    = 2
+	maxNR = nr
+)
 
 // packStrips is the vector build's choice (lanes_simd_*.go); the scalar kernels
 // pack only a transposed A.
 const packStrips = false
+
+// stripLanes is how many floats a strip of A gives each value: one (packAT).
+const stripLanes = 1
 
 // SIMD reports whether the kernels run on SIMD vectors (GOEXPERIMENT=simd builds)
 // and their width in float32 lanes; 1 for the scalar build.

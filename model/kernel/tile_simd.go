@@ -32,23 +32,33 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 	var buf [mr * maxNR]float32
 	tile := buf[:mr*nr]
 	i := r0
-	for packStrips && (je-jb >= minStripPanels || j.strips != nil) && i+mr <= r1 {
-		// WebAssembly: A in strips of four interleaved rows, one slice per step
-		// (see vkern4P), when enough panels share the packing: with few columns
-		// (batch 1) packing the weights at every call costs more than it saves,
-		// unless they were packed beforehand (Strips).
+	for packStrips && je-jb >= minStripPanels && i+mr <= r1 {
+		// WebAssembly: A in splat strips (see vkern4S), packed here when enough
+		// panels share the packing; with few columns (batch 1) packing at every
+		// call costs more than it saves.
 		g := min(stripGroup, (r1-i)/mr)
-		strips, stride := abuf, mr*kc+stripPad
-		switch {
-		case j.strips != nil:
-			strips, stride = j.strips.pass(pc, kc, i), mr*kc
-		case j.transA:
-			packAT(abuf, a, lda, pc, kc, i, g, stride)
-		default:
-			packAN(abuf, a, lda, pc, kc, i, g, stride)
+		stride := mr*vl*kc + stripPad
+		if j.transA {
+			packATSplat(abuf, a, lda, pc, kc, i, g, stride)
+		} else {
+			packANSplat(abuf, a, lda, pc, kc, i, g, stride)
 		}
 		for s := range g {
-			ap := strips[s*stride : s*stride+mr*kc]
+			ap := abuf[s*stride : s*stride+mr*vl*kc]
+			for jp := jb; jp < je; jp++ {
+				vkern4S(ap, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
+				j.storeTile(i+s*mr, mr, jp, add, tile)
+			}
+		}
+		i += g * mr
+	}
+	for packStrips && j.strips != nil && i+mr <= r1 {
+		// Few panels, and the weights packed at load in compact strips (Strips):
+		// a quarter of the splat strips' memory, read once or twice per call.
+		g := min(stripGroup, (r1-i)/mr)
+		strips := j.strips.pass(pc, kc, i)
+		for s := range g {
+			ap := strips[s*mr*kc : (s+1)*mr*kc]
 			for jp := jb; jp < je; jp++ {
 				vkern4P(ap, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
 				j.storeTile(i+s*mr, mr, jp, add, tile)
@@ -198,6 +208,43 @@ func storeRow(dst, src []float32, add bool) {
 	}
 	for ; q < len(dst); q++ {
 		dst[q] += src[q]
+	}
+	zeroUpper()
+}
+
+// packANSplat packs g strips of mr rows of A, from row i and depth pc to pc+kc,
+// into dst for vkern4S: element (i+mr·s+r, pc+p) goes to the vl floats from
+// dst[s·stride + vl·(mr·p + r)].
+func packANSplat(dst, a []float32, lda, pc, kc, i, g, stride int) {
+	for s := range g {
+		for r := range mr {
+			o := (i+mr*s+r)*lda + pc
+			d := s*stride + vl*r
+			for _, v := range a[o : o+kc] {
+				simd.BroadcastFloat32s(v).Store(dst[d : d+vl])
+				d += mr * vl
+			}
+		}
+	}
+	zeroUpper()
+}
+
+// packATSplat is packANSplat for op(A) = Aᵀ: element (i+mr·s+r, pc+p) of op(A) is
+// a[(pc+p)·lda + i+mr·s+r].
+func packATSplat(dst, a []float32, lda, pc, kc, i, g, stride int) {
+	w := vl
+	for p := range kc {
+		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
+		o := mr * vl * p
+		for s := range g {
+			q := row[mr*s : mr*s+mr : mr*s+mr]
+			d := dst[o : o+mr*vl]
+			simd.BroadcastFloat32s(q[0]).Store(d)
+			simd.BroadcastFloat32s(q[1]).Store(d[w:])
+			simd.BroadcastFloat32s(q[2]).Store(d[2*w:])
+			simd.BroadcastFloat32s(q[3]).Store(d[3*w:])
+			o += stride
+		}
 	}
 	zeroUpper()
 }

@@ -14,8 +14,9 @@ type Workspace struct {
 	packA [][]float32 // one packed-A buffer per parallel part (transposed A)
 	ints  []int       // the job's per-row and per-column index tables
 
-	// Gathered operands of the weight gradients (backward.go).
-	gradA, gradPatches []float32
+	// The output gradient or input of a weight gradient, gathered in rows
+	// (backward.go).
+	gradA []float32
 }
 
 // intBuf returns n ints of scratch (for a job's index tables).

@@ -219,7 +219,7 @@ type gemmJob struct {
 	align     int          // chunk boundaries are multiples of align rows or panels
 	prepacked []float32    // all of B, packed before the split (else nil)
 	pack      [][]float32  // per part: packed panels of B
-	packA     [][]float32  // per part: packed strips of a transposed A
+	packA     [][]float32  // per part: A packed in strips (splat under WebAssembly, see stripLanes)
 	strips    *Strips      // A packed beforehand (Conv2DPacked, ConvTranspose2DT), or nil
 	wg        sync.WaitGroup
 }

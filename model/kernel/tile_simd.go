@@ -32,7 +32,7 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 	var buf [mr * maxNR]float32
 	tile := buf[:mr*nr]
 	i := r0
-	for packStrips && je-jb >= minStripPanels && i+mr <= r1 {
+	for packStrips && je-jb >= minStripPanels && (j.strips == nil || je-jb >= minRepackPanels) && i+mr <= r1 {
 		// WebAssembly: A in splat strips (see vkern4S), packed here when enough
 		// panels share the packing; with few columns (batch 1) packing at every
 		// call costs more than it saves.
@@ -108,6 +108,13 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 // measured under V8 at width 64, the generator at batch 64 gains 20 % with it, at
 // batch 1 (late layers of 2 to 8 panels) it loses 20 % without this bound.
 const minStripPanels = 8
+
+// minRepackPanels is the fewest panels over which weights already packed at load in
+// compact strips (Strips, read by vkern4P) are packed again in splat strips for
+// vkern4S. Measured under V8, the generator at width 64: with 16 or 32 here, batch
+// 64 took 470 ms against 571 with the compact strips alone; batch 1, whose late
+// layers have 8 to 32 panels, 9.7 ms with 32, 10.4 with 16 and 9.1 without repacking.
+const minRepackPanels = 32
 
 // storeTile stores (or adds) rows i..i+rows-1 of panel jp from tile (rows of nr
 // values), keeping only the panel's columns that exist.

@@ -46,7 +46,12 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 		for s := range g {
 			ap := abuf[s*stride : s*stride+mr*vl*kc]
 			for jp := jb; jp < je; jp++ {
-				vkern4S(ap, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
+				bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
+				if c0, c1, c2, c3, ok := j.tileRows(i+s*mr, jp); ok {
+					vkern4S(ap, bp, c0, c1, c2, c3, add)
+					continue
+				}
+				vkern4S(ap, bp, tile, tile[nr:], tile[2*nr:], tile[3*nr:], false)
 				j.storeTile(i+s*mr, mr, jp, add, tile)
 			}
 		}
@@ -115,6 +120,32 @@ const minStripPanels = 8
 // 64 took 470 ms against 571 with the compact strips alone; batch 1, whose late
 // layers have 8 to 32 panels, 9.7 ms with 32, 10.4 with 16 and 9.1 without repacking.
 const minRepackPanels = 32
+
+// tileRows returns the four rows of C under tile (i, jp) when they are whole rows
+// of nr values in memory: a full panel of a plain matrix, or of a Conv2D output
+// whose panel's pixels follow each other in one image. ok is false otherwise, and
+// the tile goes through storeTile.
+func (j *gemmJob) tileRows(i, jp int) (c0, c1, c2, c3 []float32, ok bool) {
+	j0 := jp * nr
+	if j0+nr > j.n {
+		return
+	}
+	var o int
+	switch j.ck {
+	case cMatrix:
+		o = i*j.ldc + j0
+	case cStrided:
+		dst := j.colDst[j0 : j0+nr]
+		if dst[nr-1]-dst[0] != nr-1 {
+			return
+		}
+		o = i*j.ldc + dst[0]
+	default:
+		return
+	}
+	c, ld := j.c, j.ldc
+	return c[o : o+nr], c[o+ld : o+ld+nr], c[o+2*ld : o+2*ld+nr], c[o+3*ld : o+3*ld+nr], true
+}
 
 // storeTile stores (or adds) rows i..i+rows-1 of panel jp from tile (rows of nr
 // values), keeping only the panel's columns that exist.
@@ -204,17 +235,24 @@ func scatterKernelRow(j *gemmJob, i, j0, cols int, tile []float32) {
 // method: Go 1.27.3's compiler fails on methods that use vectors, "missing Types
 // entry" for the per-width copies it makes of them.)
 func storeRow(dst, src []float32, add bool) {
-	if !add {
-		copy(dst, src)
-		return
-	}
 	src = src[:len(dst)]
 	q := 0
-	for ; q+vl <= len(dst); q += vl {
-		simd.LoadFloat32s(dst[q:]).Add(simd.LoadFloat32s(src[q:])).Store(dst[q:])
-	}
-	for ; q < len(dst); q++ {
-		dst[q] += src[q]
+	if add {
+		for ; q+vl <= len(dst); q += vl {
+			simd.LoadFloat32s(dst[q:]).Add(simd.LoadFloat32s(src[q:])).Store(dst[q:])
+		}
+		for ; q < len(dst); q++ {
+			dst[q] += src[q]
+		}
+	} else {
+		// Not copy: under WebAssembly it calls memmove, which cost more than the
+		// copy of a tile's row (5 % of a large GEMM).
+		for ; q+vl <= len(dst); q += vl {
+			simd.LoadFloat32s(src[q:]).Store(dst[q:])
+		}
+		for ; q < len(dst); q++ {
+			dst[q] = src[q]
+		}
 	}
 	zeroUpper()
 }

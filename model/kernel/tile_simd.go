@@ -210,6 +210,33 @@ func scatterKernelRow(j *gemmJob, i, j0, cols int, tile []float32) {
 	oh, ow, c := uint(j.oh), j.ow, j.c
 	colH, colW, colDst := j.colH[j0:j0+cols], j.colW[j0:j0+cols], j.colDst[j0:j0+cols]
 	t0, t1, t2, t3 := tile[:cols], tile[nr:nr+cols], tile[2*nr:2*nr+cols], tile[3*nr:3*nr+cols]
+	if S := j.g.Stride; colH[cols-1] == colH[0] && colW[cols-1] == colW[0]+(cols-1)*S {
+		// The panel's pixels follow each other along one input row (as in every
+		// panel of DCGAN's decoder from 8×8 on): one range test of the output row,
+		// and the columns step S pixels on without reading the tables.
+		if uint(colH[0]+kh) >= oh {
+			return
+		}
+		w, d := colW[0], colDst[0]+rd
+		for q := range t0 {
+			if w >= 0 && w+mr <= ow {
+				s := c[d : d+mr : d+mr]
+				s[0] += t0[q]
+				s[1] += t1[q]
+				s[2] += t2[q]
+				s[3] += t3[q]
+			} else {
+				for jj, v := range [mr]float32{t0[q], t1[q], t2[q], t3[q]} {
+					if uint(w+jj) < uint(ow) {
+						c[d+jj] += v
+					}
+				}
+			}
+			w += S
+			d += S
+		}
+		return
+	}
 	for q := range colDst {
 		if uint(colH[q]+kh) >= oh {
 			continue

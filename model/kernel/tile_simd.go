@@ -213,7 +213,9 @@ func scatterKernelRow(j *gemmJob, i, j0, cols int, tile []float32) {
 	if S := j.g.Stride; colH[cols-1] == colH[0] && colW[cols-1] == colW[0]+(cols-1)*S {
 		// The panel's pixels follow each other along one input row (as in every
 		// panel of DCGAN's decoder from 8×8 on): one range test of the output row,
-		// and the columns step S pixels on without reading the tables.
+		// and the columns step S pixels on without reading the tables. (Its own
+		// loop: one loop testing per column which case it is in made a training
+		// step about 5 % slower under V8.)
 		if uint(colH[0]+kh) >= oh {
 			return
 		}

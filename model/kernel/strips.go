@@ -1,12 +1,13 @@
 package kernel
 
-// Strips is a weight matrix packed once, in the strips of four interleaved rows that
-// the WebAssembly build's vector kernel reads (vkern4P), pass after pass of depth.
-// The GEMM packs A so at every call when enough panels of B share it; at batch 1 the
-// late layers have 2 to 8 panels, too few to repay the packing, and they ran the
-// slower row kernel (vkern4N) on a third of the generator's time at width 64. Model
-// code that runs the same weights many times packs them at load (PackConv2DWeight,
-// PackConvTranspose2DWeight); the packing is nil where the build does not use strips.
+// Strips is a weight matrix packed once, in the compact strips of four interleaved
+// rows that the WebAssembly build's strip kernel reads (vkern4P), pass after pass of
+// depth. The GEMM packs A at every call, in splat strips (vkern4S), when enough
+// panels of B share it; at batch 1 the late layers have 2 to 8 panels, too few to
+// repay the packing, and they ran the slower row kernel (vkern4N) on a third of the
+// generator's time at width 64. Model code that runs the same weights many times
+// packs them at load (PackConv2DWeight, PackConvTranspose2DWeight); the packing is
+// nil where the build does not use strips.
 type Strips struct {
 	a      []float32
 	m, k   int // the matrix packed, m×k

@@ -136,9 +136,11 @@ func vkern4P(a, b, tile []float32) {
 // two instructions; loading the vector instead leaves the loop the loads and the
 // arithmetic, and frees the registers the splats held. Measured under V8 on one
 // core, in cache: 1.6-2× vkern4P (about 20 against 11 GFLOP/s). It stores (add:
-// adds) the tile's four rows straight into c0..c3, rows of C or of a tile buffer:
-// going through a buffer and the job's store cost 15 % of a large GEMM under V8.
-func vkern4S(a, b, c0, c1, c2, c3 []float32, add bool) {
+// adds) the tile's four rows straight into c, ldc apart, rows of C or of a tile
+// buffer: going through a buffer and the job's store cost 15 % of a large GEMM under
+// V8. (One slice and a stride, not four slices: under WebAssembly arguments go
+// through memory, and the kernel is called once per tile.)
+func vkern4S(a, b, c []float32, ldc int, add bool) {
 	w := vl
 	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
 	for len(a) >= 8*vl && len(b) >= 2*nr {
@@ -188,7 +190,8 @@ func vkern4S(a, b, c0, c1, c2, c3 []float32, add bool) {
 		c30 = x.MulAdd(b0, c30)
 		c31 = x.MulAdd(b1, c31)
 	}
-	c0, c1, c2, c3 = c0[:nr], c1[:nr], c2[:nr], c3[:nr]
+	c = c[:3*ldc+nr]
+	c0, c1, c2, c3 := c[:nr], c[ldc:ldc+nr], c[2*ldc:2*ldc+nr], c[3*ldc:3*ldc+nr]
 	if add {
 		c00 = c00.Add(simd.LoadFloat32s(c0))
 		c01 = c01.Add(simd.LoadFloat32s(c0[w:]))

@@ -31,6 +31,12 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 	panel := kc * nr
 	var buf [mr * maxNR]float32
 	tile := buf[:mr*nr]
+	var startBuf [ncPanels]int
+	starts := startBuf[:0]
+	if packStrips && je-jb >= minStripPanels {
+		starts = startBuf[:je-jb]
+		j.panelStarts(starts, jb)
+	}
 	i := r0
 	for packStrips && je-jb >= minStripPanels && (j.strips == nil || je-jb >= minRepackPanels) && i+mr <= r1 {
 		// WebAssembly: A in splat strips (see vkern4S), packed here when enough
@@ -45,13 +51,14 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 		}
 		for s := range g {
 			ap := abuf[s*stride : s*stride+mr*vl*kc]
+			row := (i + s*mr) * j.ldc
 			for jp := jb; jp < je; jp++ {
 				bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-				if c0, c1, c2, c3, ok := j.tileRows(i+s*mr, jp); ok {
-					vkern4S(ap, bp, c0, c1, c2, c3, add)
+				if o := starts[jp-jb]; o >= 0 {
+					vkern4S(ap, bp, j.c[row+o:], j.ldc, add)
 					continue
 				}
-				vkern4S(ap, bp, tile, tile[nr:], tile[2*nr:], tile[3*nr:], false)
+				vkern4S(ap, bp, tile, nr, false)
 				j.storeTile(i+s*mr, mr, jp, add, tile)
 			}
 		}
@@ -121,30 +128,27 @@ const minStripPanels = 8
 // layers have 8 to 32 panels, 9.7 ms with 32, 10.4 with 16 and 9.1 without repacking.
 const minRepackPanels = 32
 
-// tileRows returns the four rows of C under tile (i, jp) when they are whole rows
-// of nr values in memory: a full panel of a plain matrix, or of a Conv2D output
-// whose panel's pixels follow each other in one image. ok is false otherwise, and
-// the tile goes through storeTile.
-func (j *gemmJob) tileRows(i, jp int) (c0, c1, c2, c3 []float32, ok bool) {
-	j0 := jp * nr
-	if j0+nr > j.n {
-		return
-	}
-	var o int
-	switch j.ck {
-	case cMatrix:
-		o = i*j.ldc + j0
-	case cStrided:
-		dst := j.colDst[j0 : j0+nr]
-		if dst[nr-1]-dst[0] != nr-1 {
-			return
+// panelStarts sets starts[p] to the offset in C of row 0 of panel jb+p where the
+// rows of its tiles are whole rows of nr values in memory, and to -1 elsewhere:
+// a full panel of a plain matrix, or of a Conv2D output whose panel's pixels
+// follow each other in one image. There the kernel stores a tile straight into C;
+// elsewhere it goes through a buffer and storeTile.
+func (j *gemmJob) panelStarts(starts []int, jb int) {
+	for p := range starts {
+		j0 := (jb + p) * nr
+		starts[p] = -1
+		if j0+nr > j.n {
+			continue
 		}
-		o = i*j.ldc + dst[0]
-	default:
-		return
+		switch j.ck {
+		case cMatrix:
+			starts[p] = j0
+		case cStrided:
+			if dst := j.colDst[j0 : j0+nr]; dst[nr-1]-dst[0] == nr-1 {
+				starts[p] = dst[0]
+			}
+		}
 	}
-	c, ld := j.c, j.ldc
-	return c[o : o+nr], c[o+ld : o+ld+nr], c[o+2*ld : o+2*ld+nr], c[o+3*ld : o+3*ld+nr], true
 }
 
 // storeTile stores (or adds) rows i..i+rows-1 of panel jp from tile (rows of nr

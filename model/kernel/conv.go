@@ -59,12 +59,135 @@ func Conv2DPacked(dst, src, weight []float32, strips *Strips, g Geometry, ws *Wo
 			j.colSrc[col] += j.colDst[col] % hw
 		}
 	}
+	if j.bk == bIm2col && ow >= minPhaseWidth && g.Kernel <= maxPhaseKernel {
+		j.splitPhases(ws)
+	}
 	if strips.fits(j.m, j.k, j.kcStep) {
 		j.strips = strips
 	}
 	j.plan(ws, mr, 1, true)
 	j.runParts()
 	j.release()
+}
+
+// A Conv2D whose output rows are at least minPhaseWidth wide packs its patches from
+// the input split by phase (splitPhases, packIm2colPhases): a panel of windows
+// along an output row then reads each tap's values in a run, where im2col reads
+// them S apart. Narrower rows cut the panels into runs too short to gain.
+const (
+	minPhaseWidth  = 8
+	maxPhaseKernel = 8
+)
+
+// splitPhases copies the input batch into ws.phases split by phase, and makes the
+// job pack from there (bPhases): input row (n, c, h) becomes S rows of
+// j.phaseLen floats, row r holding the row's columns r, r+S, r+2S, … from
+// j.phaseLeft on, with zeros around them for the padding. Tap j of the window at
+// output column x then lies in phase row (j−P) mod S at j.phaseLeft + x +
+// ⌊(j−P)/S⌋, the same offset for every window, one further for the next.
+func (j *gemmJob) splitPhases(ws *Workspace) {
+	g := j.g
+	S := g.Stride
+	left := (g.Pad + S - 1) / S            // ⌈P/S⌉: the first tap of the first window
+	last := floorDiv(g.Kernel-1-g.Pad, S)  // the shift of the last tap
+	width := max((g.InW+S-1)/S, j.ow+last) // a phase's columns, padding on the right included
+	j.phaseLeft, j.phaseLen = left, left+width
+	rows := g.Batch * g.InC * g.InH
+	j.phases = growBuf(&ws.phases, rows*S*j.phaseLen)
+	for row := range rows {
+		in := j.b[row*g.InW : (row+1)*g.InW]
+		for r := range S {
+			o := j.phases[(row*S+r)*j.phaseLen : (row*S+r+1)*j.phaseLen]
+			u := 0
+			for ; u < left; u++ {
+				o[u] = 0
+			}
+			for w := r; w < len(in); w += S {
+				o[u] = in[w]
+				u++
+			}
+			for ; u < len(o); u++ {
+				o[u] = 0
+			}
+		}
+	}
+	j.bk = bPhases
+}
+
+// floorDiv is ⌊a/b⌋ for b > 0.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// packIm2colPhases is packIm2col from the input split by phase (splitPhases). A
+// panel's columns are cut into stretches of windows along one output row; for a
+// stretch, each kernel row reads one input row, and each tap a run of its phase
+// row, one value per window.
+func (j *gemmJob) packIm2colPhases(bb []float32, pc, kc, jb, je int) {
+	g := j.g
+	K, S, inH := g.Kernel, g.Stride, g.InH
+	c0, c1 := pc/(K*K), (pc+kc)/(K*K)
+	inImage := g.InC * g.InH * g.InW
+	rowLen := S * j.phaseLen // the phase rows of one input row
+	var tapAt [maxPhaseKernel]int
+	for jj := range K {
+		r := ((jj-g.Pad)%S + S) % S
+		tapAt[jj] = r*j.phaseLen + j.phaseLeft + floorDiv(jj-g.Pad, S)
+	}
+	for jp := jb; jp < je; jp++ {
+		out := bb[(jp-jb)*kc*nr : (jp-jb+1)*kc*nr]
+		col0 := jp * nr
+		cols := min(nr, j.n-col0)
+		for q0 := 0; q0 < cols; {
+			col := col0 + q0
+			base, h0, w0 := j.colSrc[col], j.colH[col], j.colW[col]
+			q1 := q0 + 1
+			for q1 < cols && j.colSrc[col0+q1] == base && j.colH[col0+q1] == h0 && j.colW[col0+q1] == w0+(q1-q0)*S {
+				q1++
+			}
+			n := q1 - q0 // windows in the stretch: columns [q0, q1)
+			x0 := (w0 + g.Pad) / S
+			t := q0 // out[t : t+n] is the stretch in the current row
+			for c := c0; c < c1; c++ {
+				row0 := (base/inImage*g.InC + c) * inH // input row (n, c, 0)
+				for i := range K {
+					h := h0 + i
+					if uint(h) >= uint(inH) {
+						for range K {
+							for q := range n {
+								out[t+q] = 0
+							}
+							t += nr
+						}
+						continue
+					}
+					phases := j.phases[(row0+h)*rowLen : (row0+h+1)*rowLen]
+					for _, at := range tapAt[:K] {
+						d := out[t : t+n : t+n]
+						src := phases[at+x0 : at+x0+n : at+x0+n]
+						if n == 8 {
+							d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
+						} else {
+							for q, v := range src {
+								d[q] = v
+							}
+						}
+						t += nr
+					}
+				}
+			}
+			q0 = q1
+		}
+		for q := cols; q < nr; q++ {
+			for t := q; t < len(out); t += nr {
+				out[t] = 0
+			}
+		}
+	}
 }
 
 // packIm2col packs rows [pc, pc+kc) of panels [jb, je) of the patch matrix: row

@@ -170,6 +170,7 @@ const (
 	bChannels              // B[p][j] = b[colSrc[j]+p*ldb]: channel p of an NCHW pixel (ConvTranspose2D, 1×1 Conv2D)
 	bIm2col                // B[p][j] = im2col of an NCHW batch (Conv2D), see packIm2col
 	bPatches               // B[p][j] = tap j of window p over an NCHW batch (weight gradients), see packPatches
+	bPhases                // bIm2col from the input split by phase, see packIm2colPhases
 )
 
 // cKind says how a gemmJob stores a tile of C.
@@ -204,6 +205,9 @@ type gemmJob struct {
 
 	g      Geometry // convolution geometry (bIm2col, bPatches, cScatter)
 	oh, ow int      // convolution output size (bPatches: the windows over src)
+
+	phases              []float32 // bPhases: the input split by phase (splitPhases)
+	phaseLen, phaseLeft int       // bPhases: a phase row's length, and where its values start
 
 	// Per-column tables (length n) for the convolution packers and stores: where
 	// the column's pixel starts in src, its top-left input (Conv2D) or output
@@ -273,7 +277,7 @@ func (j *gemmJob) plan(ws *Workspace, rowAlign, colAlign int, colSplit bool) {
 
 // release drops the job's references to the caller's slices.
 func (j *gemmJob) release() {
-	j.a, j.b, j.c, j.prepacked = nil, nil, nil, nil
+	j.a, j.b, j.c, j.prepacked, j.phases = nil, nil, nil, nil, nil
 }
 
 // work claims chunks of the job until none are left, computing them with the
@@ -474,6 +478,8 @@ func (j *gemmJob) packB(bb []float32, pc, kc, jb, je int) {
 		j.packIm2col(bb, pc, kc, jb, je)
 	case bPatches:
 		j.packPatches(bb, pc, kc, jb, je)
+	case bPhases:
+		j.packIm2colPhases(bb, pc, kc, jb, je)
 	}
 }
 

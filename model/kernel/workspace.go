@@ -17,6 +17,9 @@ type Workspace struct {
 	// The output gradient or input of a weight gradient, gathered in rows
 	// (backward.go).
 	gradA []float32
+
+	// A Conv2D's input split by phase (conv.go, splitPhases).
+	phases []float32
 }
 
 // intBuf returns n ints of scratch (for a job's index tables).

@@ -43,25 +43,7 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 		// panels share the packing; with few columns (batch 1) packing at every
 		// call costs more than it saves.
 		g := min(stripGroup, (r1-i)/mr)
-		stride := mr*vl*kc + stripPad
-		if j.transA {
-			packATSplat(abuf, a, lda, pc, kc, i, g, stride)
-		} else {
-			packANSplat(abuf, a, lda, pc, kc, i, g, stride)
-		}
-		for s := range g {
-			ap := abuf[s*stride : s*stride+mr*vl*kc]
-			row := (i + s*mr) * j.ldc
-			for jp := jb; jp < je; jp++ {
-				bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-				if o := starts[jp-jb]; o >= 0 {
-					vkern4S(ap, bp, j.c[row+o:], j.ldc, add)
-					continue
-				}
-				vkern4S(ap, bp, tile, nr, false)
-				j.storeTile(i+s*mr, mr, jp, add, tile)
-			}
-		}
+		splatStrips(j, bb, abuf, pc, kc, i, g, jb, je, starts, add, tile)
 		i += g * mr
 	}
 	for packStrips && j.strips != nil && i+mr <= r1 {
@@ -127,6 +109,37 @@ const minStripPanels = 8
 // 64 took 470 ms against 571 with the compact strips alone; batch 1, whose late
 // layers have 8 to 32 panels, 9.7 ms with 32, 10.4 with 16 and 9.1 without repacking.
 const minRepackPanels = 32
+
+// splatStrips packs g strips of A from row i in splat strips into abuf and
+// multiplies them by the panels jb..je of bb (see block). It is a function of its
+// own with a vector in it (the unused broadcast) so that the compiler makes a
+// 128-bit version of it, which calls the kernel's 128-bit version directly: called
+// from block, every call of the kernel went through the simd package's dispatch,
+// its arguments copied once more (3 % of a training step under V8).
+func splatStrips(j *gemmJob, bb, abuf []float32, pc, kc, i, g, jb, je int, starts []int, add bool, tile []float32) {
+	_ = simd.BroadcastFloat32s(0)
+	panel := kc * nr
+	stride := mr*vl*kc + stripPad
+	if j.transA {
+		packATSplat(abuf, j.a, j.lda, pc, kc, i, g, stride)
+	} else {
+		packANSplat(abuf, j.a, j.lda, pc, kc, i, g, stride)
+	}
+	for s := range g {
+		ap := abuf[s*stride : s*stride+mr*vl*kc]
+		row := (i + s*mr) * j.ldc
+		for jp := jb; jp < je; jp++ {
+			bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
+			if o := starts[jp-jb]; o >= 0 {
+				vkern4S(ap, bp, j.c[row+o:], j.ldc, add)
+				continue
+			}
+			vkern4S(ap, bp, tile, nr, false)
+			j.storeTile(i+s*mr, mr, jp, add, tile)
+		}
+	}
+	zeroUpper()
+}
 
 // panelStarts sets starts[p] to the offset in C of row 0 of panel jb+p where the
 // rows of its tiles are whole rows of nr values in memory, and to -1 elsewhere:

@@ -79,9 +79,14 @@ func weightGrad(dst, a []float32, rows int, src []float32, g Geometry, ph, pw in
 		bk: bPatches, b: src,
 		g: g, oh: ph, ow: pw}
 	j.ck, j.c, j.ldc, j.accumulate = cMatrix, dst, j.n, accumulate
-	if P > 1 {
-		// With one window per image a is [n][r], Aᵀ as stored; otherwise gather
-		// its rows.
+	switch {
+	case P == 1:
+		// With one window per image a is [n][r], Aᵀ as stored.
+	case g.Batch == 1:
+		// One image: a is [r][p], A as stored.
+		j.lda, j.transA = P, false
+	default:
+		// Gather A's rows.
 		at := growBuf(&ws.gradA, rows*k)
 		for n := range g.Batch {
 			for r := range rows {

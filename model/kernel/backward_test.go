@@ -394,12 +394,15 @@ func TestConvBackwardMatchesNaive(t *testing.T) {
 		dataTerms  func(Geometry) int
 		weightTerm func(Geometry) int
 	}
-	// Two DCGAN layers large enough that the weight gradient's GEMM has more than
-	// one pass of depth (Batch·windows > kcMax, a pass starting inside an image)
-	// and enough panels for the wasm build's strips.
+	// DCGAN layers large enough that the weight gradient's GEMM has more than one
+	// pass of depth (Batch·windows > kcMax; in the second, a pass starts inside an
+	// image) and enough panels for the wasm build's strips; one image (A read as
+	// stored), and 1×1 outputs (A read transposed).
 	large := []Geometry{
 		{Batch: 5, InC: 5, InH: 16, InW: 16, OutC: 7, Kernel: 4, Stride: 2, Pad: 1},
 		{Batch: 3, InC: 9, InH: 12, InW: 12, OutC: 6, Kernel: 4, Stride: 1, Pad: 2},
+		{Batch: 1, InC: 5, InH: 16, InW: 16, OutC: 7, Kernel: 4, Stride: 2, Pad: 1},
+		{Batch: 3, InC: 8, InH: 4, InW: 4, OutC: 9, Kernel: 4, Stride: 1, Pad: 0},
 	}
 	tshapes := []Geometry{
 		{Batch: 5, InC: 7, InH: 8, InW: 8, OutC: 5, Kernel: 4, Stride: 2, Pad: 1},

@@ -59,7 +59,7 @@ func Conv2DPacked(dst, src, weight []float32, strips *Strips, g Geometry, ws *Wo
 			j.colSrc[col] += j.colDst[col] % hw
 		}
 	}
-	if j.bk == bIm2col && ow >= minPhaseWidth && g.Kernel <= maxPhaseKernel {
+	if j.bk == bIm2col && ow >= minPhaseWidth && nr >= minPhaseWidth && g.Kernel <= maxPhaseKernel {
 		j.splitPhases(ws)
 	}
 	if strips.fits(j.m, j.k, j.kcStep) {
@@ -73,7 +73,8 @@ func Conv2DPacked(dst, src, weight []float32, strips *Strips, g Geometry, ws *Wo
 // A Conv2D whose output rows are at least minPhaseWidth wide packs its patches from
 // the input split by phase (splitPhases, packIm2colPhases): a panel of windows
 // along an output row then reads each tap's values in a run, where im2col reads
-// them S apart. Narrower rows cut the panels into runs too short to gain.
+// them S apart. Narrower rows, or panels (the scalar build's nr = 2), cut the runs
+// too short to gain.
 const (
 	minPhaseWidth  = 8
 	maxPhaseKernel = 8

@@ -210,6 +210,12 @@ func TestConv2DMatchesRef(t *testing.T) {
 		shapeCase{"1x1 many channels", Geometry{3, 300, 5, 3, 7, 1, 1, 0}},
 		shapeCase{"1x1 strided", Geometry{2, 5, 7, 7, 6, 1, 2, 0}},
 		shapeCase{"wide kernel", Geometry{1, 3, 20, 20, 5, 17, 1, 8}},
+		// Output rows 8 or more wide, packed from the input split by phase
+		// (packIm2colPhases), with strides above 2, kernels narrower than the
+		// stride, and padding of two.
+		shapeCase{"phases S=3", Geometry{2, 3, 9, 26, 5, 2, 3, 1}},
+		shapeCase{"phases K<S", Geometry{1, 2, 5, 30, 3, 1, 3, 0}},
+		shapeCase{"phases P=2", Geometry{2, 3, 10, 20, 4, 5, 2, 2}},
 	)
 	for _, c := range shapes {
 		checkConv(t, r, convOp2D, c.name, c.g, ws)

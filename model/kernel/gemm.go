@@ -29,9 +29,9 @@ const (
 // 2 with the scalar micro-kernels (tile_scalar.go), two SIMD vectors with the
 // vector ones (tile_simd.go, GOEXPERIMENT=simd).
 
-// A transposed A is packed stripGroup strips of mr rows at a time; packed strips
-// lie stripPad floats further apart than their length so that they do not all
-// map to the same L1 sets (a strip of 4·256 floats is exactly 4 KiB).
+// A is packed stripGroup strips of mr rows at a time; packed strips lie stripPad
+// floats further apart than their length so that they do not all map to the same
+// L1 sets (a strip of 4·256 floats is exactly 4 KiB, a splat strip 16 KiB).
 const (
 	stripGroup = 16
 	stripPad   = 16
@@ -203,7 +203,7 @@ type gemmJob struct {
 	ldc        int
 	accumulate bool // cMatrix: add into C already on the first pass
 
-	g      Geometry // convolution geometry (bIm2col, bPatches, cScatter)
+	g      Geometry // convolution geometry (bIm2col, bPatches, bPhases, cScatter)
 	oh, ow int      // convolution output size (bPatches: the windows over src)
 
 	phases              []float32 // bPhases: the input split by phase (splitPhases)
@@ -446,22 +446,6 @@ func (j *gemmJob) scatter(r, col int, v float32) {
 	w := j.colW[col] + j.rowKW[r]
 	if uint(h) < uint(j.oh) && uint(w) < uint(j.ow) {
 		j.c[j.colDst[col]+j.rowDst[r]] += v
-	}
-}
-
-// packAT packs g strips of mr rows of op(A) = Aᵀ, from row i and depth pc to
-// pc+kc, into dst: element (i+mr·s+r, pc+p) goes to dst[s·stride + mr·p + r].
-// It reads A in rows, the order in which it is stored.
-func packAT(dst, a []float32, lda, pc, kc, i, g, stride int) {
-	for p := range kc {
-		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
-		o := mr * p
-		for s := range g {
-			q := row[mr*s : mr*s+mr : mr*s+mr]
-			d := dst[o : o+mr : o+mr]
-			d[0], d[1], d[2], d[3] = q[0], q[1], q[2], q[3]
-			o += stride
-		}
 	}
 }
 

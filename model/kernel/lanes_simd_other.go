@@ -14,7 +14,9 @@ var (
 )
 
 // packStrips says whether the vector GEMM packs A in strips of interleaved rows
-// (vkern4P) or reads it in rows (vkern4N); see vkern4P for why it differs.
+// (vkern4S, vkern4P) or reads it in rows (vkern4N). Not here: on amd64 the strip
+// loop spills a vector register through a legacy SSE move and runs several times
+// slower, and a broadcast from memory is one instruction, so A stays in rows.
 const packStrips = false
 
 // stripLanes is how many floats a strip of A packed at a call gives each value:

@@ -5,8 +5,9 @@ package kernel
 import "simd"
 
 // The vector micro-kernels: tiles of 4 rows × nr = 2·vl columns, eight vector
-// accumulators (c[row][half]). Each step broadcasts one value of each row of A and
-// multiply-adds it with the two vectors of B's packed row. Two steps per iteration:
+// accumulators (c[row][half]). Each step broadcasts one value of each row of A (or,
+// in vkern4S, loads it already broadcast) and multiply-adds it with the two vectors
+// of B's packed row. Two steps per iteration:
 // measured on one core, that is about 1.4× one step natively (AVX-512) and 1.1×
 // under WebAssembly (V8), where the loop's own overhead weighs more. A panel of B
 // holds kc rows of nr values (zeros past the matrix's last column), so the kernels

@@ -5,12 +5,8 @@ package kernel
 // The scalar build (any Go, no GOEXPERIMENT=simd): micro-tiles of 4×2 values held in
 // scalar registers (microkernel_scalar.go). tile_simd.go is the vector build's.
 
-// nr is the width of a micro-tile and of a packed panel of B; maxNR bounds it, as
-// in the vector build.
-const (
-	nr    = 2
-	maxNR = nr
-)
+// nr is the width of a micro-tile and of a packed panel of B.
+const nr = 2
 
 // packStrips is the vector build's choice (lanes_simd_*.go); the scalar kernels
 // pack only a transposed A.
@@ -150,4 +146,20 @@ func put4(c []float32, o, rs int, add bool, v0, v1, v2, v3 float32) {
 	c[rs] = v1
 	c[2*rs] = v2
 	c[3*rs] = v3
+}
+
+// packAT packs g strips of mr rows of op(A) = Aᵀ, from row i and depth pc to
+// pc+kc, into dst: element (i+mr·s+r, pc+p) goes to dst[s·stride + mr·p + r].
+// It reads A in rows, the order in which it is stored.
+func packAT(dst, a []float32, lda, pc, kc, i, g, stride int) {
+	for p := range kc {
+		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
+		o := mr * p
+		for s := range g {
+			q := row[mr*s : mr*s+mr : mr*s+mr]
+			d := dst[o : o+mr : o+mr]
+			d[0], d[1], d[2], d[3] = q[0], q[1], q[2], q[3]
+			o += stride
+		}
+	}
 }

@@ -22,8 +22,10 @@ const maxNR = 2 * 2048 / 32
 func SIMD() (on bool, lanes int) { return true, vl }
 
 // block multiplies rows [r0, r1) and columns [pc, pc+kc) of A by the packed block
-// bb (panels jb..je), and stores (add: adds) the tiles into C. A transposed A is
-// first packed into abuf, a group of strips at a time. A tile goes from the
+// bb (panels jb..je), and stores (add: adds) the tiles into C. Under WebAssembly A
+// is first packed into abuf in splat strips, a group of strips at a time, and the
+// kernel stores a tile straight into C where its rows are rows of C (panelStarts);
+// elsewhere, and natively (a transposed A packed in rows), a tile goes from the
 // vector registers to a small buffer on the stack and from there through the
 // job's store: per tile that is 4·nr values against 4·nr·kc multiply-adds.
 func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool) {
@@ -33,12 +35,12 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 	tile := buf[:mr*nr]
 	var startBuf [ncPanels]int
 	starts := startBuf[:0]
-	if packStrips && je-jb >= minStripPanels {
+	if packStrips && je-jb >= minStripPanels && (j.strips == nil || je-jb >= minRepackPanels) && r1-r0 >= mr {
 		starts = startBuf[:je-jb]
 		j.panelStarts(starts, jb)
 	}
 	i := r0
-	for packStrips && je-jb >= minStripPanels && (j.strips == nil || je-jb >= minRepackPanels) && i+mr <= r1 {
+	for len(starts) > 0 && i+mr <= r1 {
 		// WebAssembly: A in splat strips (see vkern4S), packed here when enough
 		// panels share the packing; with few columns (batch 1) packing at every
 		// call costs more than it saves.
@@ -229,7 +231,7 @@ func scatterKernelRow(j *gemmJob, i, j0, cols int, tile []float32) {
 	t0, t1, t2, t3 := tile[:cols], tile[nr:nr+cols], tile[2*nr:2*nr+cols], tile[3*nr:3*nr+cols]
 	if S := j.g.Stride; colH[cols-1] == colH[0] && colW[cols-1] == colW[0]+(cols-1)*S {
 		// The panel's pixels follow each other along one input row (as in every
-		// panel of DCGAN's decoder from 8×8 on): one range test of the output row,
+		// panel of DCGAN's decoder from 8×8 on, with nr = 8): one range test of the output row,
 		// and the columns step S pixels on without reading the tables. (Its own
 		// loop: one loop testing per column which case it is in made a training
 		// step about 5 % slower under V8.)

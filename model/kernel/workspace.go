@@ -11,7 +11,7 @@ package kernel
 type Workspace struct {
 	job   gemmJob
 	pack  [][]float32 // one packed-B buffer per parallel part
-	packA [][]float32 // one packed-A buffer per parallel part (transposed A)
+	packA [][]float32 // one packed-A buffer per parallel part (strips of A)
 	ints  []int       // the job's per-row and per-column index tables
 
 	// The output gradient or input of a weight gradient, gathered in rows

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -560,6 +561,45 @@ func TestActivationBitConstants(t *testing.T) {
 	}{{1, 0}, {1e-45, 0}, {0, ^uint32(0)}, {float32(math.Copysign(0, -1)), ^uint32(0)}, {-1, ^uint32(0)}, {float32(math.Inf(-1)), ^uint32(0)}, {float32(math.Inf(1)), 0}} {
 		if got := notPositive(math.Float32bits(c.v)); got != c.want {
 			t.Errorf("notPositive(%g) = %#x, want %#x", c.v, got, c.want)
+		}
+	}
+}
+
+// TestWeightGradientsSplitAcrossGoroutines holds the weight gradients to the naive
+// ones where the GEMM is large enough to be split across goroutines (natively),
+// so that parts packing patch panels (packPatches) from the same batch at once
+// still add up to the same gradient.
+func TestWeightGradientsSplitAcrossGoroutines(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(19, 20))
+	ws := new(Workspace)
+	conv := Geometry{Batch: 8, InC: 16, InH: 16, InW: 16, OutC: 32, Kernel: 4, Stride: 2, Pad: 1}
+	convT := Geometry{Batch: 8, InC: 32, InH: 8, InW: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1}
+	for _, procs := range []int{2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, c := range []struct {
+			name   string
+			g      Geometry
+			outLen int
+			naive  func(dx, dw, x, w, dy []float64, g Geometry)
+			weight func(dw, x, dy []float32, g Geometry, acc bool, ws *Workspace)
+			terms  int
+		}{
+			{"Conv2D", conv, 8 * 32 * 8 * 8, convBackwardNaive, Conv2DBackwardWeight, 8 * 8 * 8},
+			{"ConvTranspose2D", convT, 8 * 16 * 16 * 16, convTBackwardNaive, ConvTranspose2DBackwardWeight, 8 * 8 * 8},
+		} {
+			g := c.g
+			x, w, dy := make([]float32, g.inLen()), make([]float32, g.weightLen()), make([]float32, c.outLen)
+			fillUniform(r, x)
+			fillUniform(r, w)
+			fillUniform(r, dy)
+			wantDx, wantDw := make([]float64, len(x)), make([]float64, len(w))
+			c.naive(wantDx, wantDw, f64s(x), f64s(w), f64s(dy), g)
+			magDx, magDw := make([]float64, len(x)), make([]float64, len(w))
+			c.naive(magDx, magDw, absF64(f64s(x)), absF64(f64s(w)), absF64(f64s(dy)), g)
+			dw := nans(len(w))
+			c.weight(dw, x, dy, g, false, ws)
+			checkWithin(t, fmt.Sprint(procs, " procs ", c.name), dw, f32s(wantDw), f32s(magDw), c.terms)
 		}
 	}
 }

@@ -112,6 +112,7 @@ func (j *gemmJob) packPatches(bb []float32, pc, kc, jb, je int) {
 	plane := inH * inW
 	image := g.InC * plane
 	windows := j.oh * j.ow
+	n0, y0, x0 := pc/windows, pc%windows/j.ow, pc%j.ow // the pass's first window
 	for jp := jb; jp < je; jp++ {
 		out := bb[(jp-jb)*kc*nr : (jp-jb+1)*kc*nr]
 		col0 := jp * nr
@@ -122,7 +123,7 @@ func (j *gemmJob) packPatches(bb []float32, pc, kc, jb, je int) {
 			kr, jj := col/K, col%K
 			l := min(K-jj, cols-q)
 			c, i := kr/K, kr%K
-			n, y, x := pc/windows, pc%windows/j.ow, pc%j.ow
+			n, y, x := n0, y0, x0
 			t := q // out[t : t+l] is the run in row p
 			for p := 0; p < kc; {
 				stretch := min(j.ow-x, kc-p) // windows left on this image row
@@ -167,11 +168,7 @@ func (j *gemmJob) packPatches(bb []float32, pc, kc, jb, je int) {
 			}
 			q += l
 		}
-		for q := cols; q < nr; q++ {
-			for t := q; t < len(out); t += nr {
-				out[t] = 0
-			}
-		}
+		clearColumns(out, cols)
 	}
 }
 

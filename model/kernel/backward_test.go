@@ -382,6 +382,21 @@ func absF64(x []float64) []float64 {
 	return y
 }
 
+// naiveGradientCase draws an input x, a weight w and an output gradient dy (of
+// outLen values) for geometry g, and returns them with naive's gradients and the
+// gradients of their magnitudes, the scale of the rounding allowed.
+func naiveGradientCase(r *rand.Rand, naive func(dx, dw, x, w, dy []float64, g Geometry), g Geometry, outLen int) (x, w, dy []float32, wantDx, wantDw, magDx, magDw []float64) {
+	x, w, dy = make([]float32, g.inLen()), make([]float32, g.weightLen()), make([]float32, outLen)
+	fillUniform(r, x)
+	fillUniform(r, w)
+	fillUniform(r, dy)
+	wantDx, wantDw = make([]float64, len(x)), make([]float64, len(w))
+	naive(wantDx, wantDw, f64s(x), f64s(w), f64s(dy), g)
+	magDx, magDw = make([]float64, len(x)), make([]float64, len(w))
+	naive(magDx, magDw, absF64(f64s(x)), absF64(f64s(w)), absF64(f64s(dy)), g)
+	return x, w, dy, wantDx, wantDw, magDx, magDw
+}
+
 func TestConvBackwardMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
 	ws := new(Workspace) // shared across shapes: reuse must not leak stale scratch
@@ -427,14 +442,7 @@ func TestConvBackwardMatchesNaive(t *testing.T) {
 	for _, k := range kinds {
 		for _, g := range k.shapes {
 			name := fmt.Sprintf("%s %+v", k.name, g)
-			x, w, dy := make([]float32, g.inLen()), make([]float32, g.weightLen()), make([]float32, k.outLen(g))
-			fillUniform(r, x)
-			fillUniform(r, w)
-			fillUniform(r, dy)
-			wantDx, wantDw := make([]float64, len(x)), make([]float64, len(w))
-			k.naive(wantDx, wantDw, f64s(x), f64s(w), f64s(dy), g)
-			magDx, magDw := make([]float64, len(x)), make([]float64, len(w))
-			k.naive(magDx, magDw, absF64(f64s(x)), absF64(f64s(w)), absF64(f64s(dy)), g)
+			x, w, dy, wantDx, wantDw, magDx, magDw := naiveGradientCase(r, k.naive, g, k.outLen(g))
 
 			dx := nans(len(x))
 			k.data(dx, dy, w, g, ws)
@@ -588,17 +596,9 @@ func TestWeightGradientsSplitAcrossGoroutines(t *testing.T) {
 			{"Conv2D", conv, 8 * 32 * 8 * 8, convBackwardNaive, Conv2DBackwardWeight, 8 * 8 * 8},
 			{"ConvTranspose2D", convT, 8 * 16 * 16 * 16, convTBackwardNaive, ConvTranspose2DBackwardWeight, 8 * 8 * 8},
 		} {
-			g := c.g
-			x, w, dy := make([]float32, g.inLen()), make([]float32, g.weightLen()), make([]float32, c.outLen)
-			fillUniform(r, x)
-			fillUniform(r, w)
-			fillUniform(r, dy)
-			wantDx, wantDw := make([]float64, len(x)), make([]float64, len(w))
-			c.naive(wantDx, wantDw, f64s(x), f64s(w), f64s(dy), g)
-			magDx, magDw := make([]float64, len(x)), make([]float64, len(w))
-			c.naive(magDx, magDw, absF64(f64s(x)), absF64(f64s(w)), absF64(f64s(dy)), g)
+			x, w, dy, _, wantDw, _, magDw := naiveGradientCase(r, c.naive, c.g, c.outLen)
 			dw := nans(len(w))
-			c.weight(dw, x, dy, g, false, ws)
+			c.weight(dw, x, dy, c.g, false, ws)
 			checkWithin(t, fmt.Sprint(procs, " procs ", c.name), dw, f32s(wantDw), f32s(magDw), c.terms)
 		}
 	}

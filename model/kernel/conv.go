@@ -153,8 +153,9 @@ func (j *gemmJob) packIm2colPhases(bb []float32, pc, kc, jb, je int) {
 			n := q1 - q0 // windows in the stretch: columns [q0, q1)
 			x0 := (w0 + g.Pad) / S
 			t := q0 // out[t : t+n] is the stretch in the current row
+			img := base / inImage
 			for c := c0; c < c1; c++ {
-				row0 := (base/inImage*g.InC + c) * inH // input row (n, c, 0)
+				row0 := (img*g.InC + c) * inH // input row (img, c, 0)
 				for i := range K {
 					h := h0 + i
 					if uint(h) >= uint(inH) {
@@ -183,11 +184,7 @@ func (j *gemmJob) packIm2colPhases(bb []float32, pc, kc, jb, je int) {
 			}
 			q0 = q1
 		}
-		for q := cols; q < nr; q++ {
-			for t := q; t < len(out); t += nr {
-				out[t] = 0
-			}
-		}
+		clearColumns(out, cols)
 	}
 }
 

@@ -449,6 +449,16 @@ func (j *gemmJob) scatter(r, col int, v float32) {
 	}
 }
 
+// clearColumns zeroes the columns of a packed panel (rows of nr values) from cols
+// on: those past the matrix's last column.
+func clearColumns(out []float32, cols int) {
+	for q := cols; q < nr; q++ {
+		for t := q; t < len(out); t += nr {
+			out[t] = 0
+		}
+	}
+}
+
 // packB packs rows [pc, pc+kc) of panels [jb, je) of B into bb.
 func (j *gemmJob) packB(bb []float32, pc, kc, jb, je int) {
 	switch j.bk {

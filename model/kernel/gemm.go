@@ -31,7 +31,7 @@ const (
 
 // A is packed stripGroup strips of mr rows at a time; packed strips lie stripPad
 // floats further apart than their length so that they do not all map to the same
-// L1 sets (a strip of 4·256 floats is exactly 4 KiB, a splat strip 16 KiB).
+// L1 sets (a strip of 4·256 floats is exactly 4 KiB).
 const (
 	stripGroup = 16
 	stripPad   = 16
@@ -223,7 +223,7 @@ type gemmJob struct {
 	align     int          // chunk boundaries are multiples of align rows or panels
 	prepacked []float32    // all of B, packed before the split (else nil)
 	pack      [][]float32  // per part: packed panels of B
-	packA     [][]float32  // per part: A packed in strips (splat under WebAssembly, see stripLanes)
+	packA     [][]float32  // per part: A packed in strips (packAN, packAT, packATRows)
 	strips    *Strips      // A packed beforehand (Conv2DPacked, ConvTranspose2DT), or nil
 	wg        sync.WaitGroup
 }
@@ -259,7 +259,7 @@ func (j *gemmJob) plan(ws *Workspace, rowAlign, colAlign int, colSplit bool) {
 		cols = min((units+j.chunks-1)/j.chunks*j.align, panels)
 	}
 	if j.transA || packStrips {
-		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*stripLanes*kc+stripPad))
+		j.packA = grow(&ws.packA, j.parts, stripGroup*(mr*kc+stripPad))
 	}
 	if j.splitRows && j.n != 1 && j.k*nr*panels <= prepackMax {
 		// Pack all of B now, block after block: pass pc of depth kc starts at

@@ -13,12 +13,14 @@ var (
 	nr = 2 * vl
 )
 
-// packStrips says whether the vector GEMM packs A in strips of interleaved rows
-// (vkern4S, vkern4P) or reads it in rows (vkern4N). Not here: on amd64 the strip
-// loop spills a vector register through a legacy SSE move and runs several times
-// slower, and a broadcast from memory is one instruction, so A stays in rows.
+// packStrips says whether the vector GEMM packs A in strips of interleaved rows for
+// the WebAssembly strip kernel (stripBlocks). Not here: on amd64 a broadcast from
+// memory is one instruction, so A stays in rows (vkern4N); a strip loop in Go spilled
+// a vector register through a legacy SSE move and ran several times slower.
 const packStrips = false
 
-// stripLanes is how many floats a strip of A packed at a call gives each value:
-// one, in the strips of a transposed A read in rows (packATRows).
-const stripLanes = 1
+// stripBlocks is the WebAssembly build's strip path (strips_wasm.go); here it leaves
+// every row to block.
+func (j *gemmJob) stripBlocks(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool, tile []float32) int {
+	return r0
+}

@@ -11,12 +11,7 @@ const (
 	nr = 2 * vl
 )
 
-// packStrips says whether the vector GEMM packs A in strips of interleaved rows
-// (splat strips for vkern4S, or weights packed at load for vkern4P) or reads it in
-// rows (vkern4N). Under V8 one slice per step beats four (12.3 against 10.5
-// GFLOP/s in cache, before the splat strips, which doubled that).
+// packStrips says whether the vector GEMM packs A in strips of interleaved rows for
+// the strip kernel (stripBlocks, stripKernel: packed at a call, or weights packed at
+// load) or reads it in rows (vkern4N). Under V8 one slice per step beats four.
 const packStrips = true
-
-// stripLanes is how many floats a strip of A packed at a call gives each value:
-// the wasm kernel reads them splat, a vector per value (vkern4S).
-const stripLanes = vl

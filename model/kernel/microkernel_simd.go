@@ -5,11 +5,10 @@ package kernel
 import "simd"
 
 // The vector micro-kernels: tiles of 4 rows × nr = 2·vl columns, eight vector
-// accumulators (c[row][half]). Each step broadcasts one value of each row of A (or,
-// in vkern4S, loads it already broadcast) and multiply-adds it with the two vectors
-// of B's packed row. Two steps per iteration:
-// measured on one core, that is about 1.4× one step natively (AVX-512) and 1.1×
-// under WebAssembly (V8), where the loop's own overhead weighs more. A panel of B
+// accumulators (c[row][half]). Each step broadcasts one value of each row of A and
+// multiply-adds it with the two vectors of B's packed row. Two steps per iteration:
+// measured on one core, that is about 1.4× one step natively (AVX-512). (The
+// WebAssembly build's strip kernel is in assembly: microkernel_wasm.go.) A panel of B
 // holds kc rows of nr values (zeros past the matrix's last column), so the kernels
 // never look at n; the store keeps the columns that exist.
 
@@ -73,147 +72,7 @@ func vkern4N(a0, a1, a2, a3, b, tile []float32) {
 	zeroUpper()
 }
 
-// vkern4P is vkern4N for an A packed in strips: the four values of step p are
-// a[4p : 4p+4] (see packAN). It serves the wasm build's weights packed at load
-// (Strips), read at batch 1 by few panels. Two steps per iteration: under V8 that
-// is about 8 % of a training step faster than one; four spill.
-func vkern4P(a, b, tile []float32) {
-	w := vl
-	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
-	for len(a) >= 2*mr && len(b) >= 2*nr {
-		b0 := simd.LoadFloat32s(b)
-		b1 := simd.LoadFloat32s(b[w:])
-		x := simd.BroadcastFloat32s(a[0])
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = simd.BroadcastFloat32s(a[1])
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = simd.BroadcastFloat32s(a[2])
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = simd.BroadcastFloat32s(a[3])
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		b0 = simd.LoadFloat32s(b[2*w:])
-		b1 = simd.LoadFloat32s(b[3*w:])
-		x = simd.BroadcastFloat32s(a[4])
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = simd.BroadcastFloat32s(a[5])
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = simd.BroadcastFloat32s(a[6])
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = simd.BroadcastFloat32s(a[7])
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		a, b = a[2*mr:], b[2*nr:]
-	}
-	if len(a) >= mr && len(b) >= nr {
-		b0 := simd.LoadFloat32s(b)
-		b1 := simd.LoadFloat32s(b[w:])
-		x := simd.BroadcastFloat32s(a[0])
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = simd.BroadcastFloat32s(a[1])
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = simd.BroadcastFloat32s(a[2])
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = simd.BroadcastFloat32s(a[3])
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-	}
-	storeTile4(tile, c00, c01, c10, c11, c20, c21, c30, c31)
-	zeroUpper()
-}
-
-// vkern4S is vkern4P for an A packed in splat strips: each value of A is already
-// broadcast to a vector, the four rows of step p at a[4·vl·p : 4·vl·(p+1)] (see
-// packANSplat, packATSplat). WebAssembly has no multiply-add and V8 makes a splat
-// two instructions; loading the vector instead leaves the loop the loads and the
-// arithmetic, and frees the registers the splats held. Measured under V8 on one
-// core, in cache: 1.6-2× vkern4P (about 20 against 11 GFLOP/s). It stores (add:
-// adds) the tile's four rows straight into c, ldc apart, rows of C or of a tile
-// buffer: going through a buffer and the job's store cost 15 % of a large GEMM under
-// V8. (One slice and a stride, not four slices: under WebAssembly arguments go
-// through memory, and the kernel is called once per tile.)
-func vkern4S(a, b, c []float32, ldc int, add bool) {
-	w := vl
-	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
-	for len(a) >= 8*vl && len(b) >= 2*nr {
-		b0 := simd.LoadFloat32s(b)
-		b1 := simd.LoadFloat32s(b[w:])
-		x := simd.LoadFloat32s(a)
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = simd.LoadFloat32s(a[w:])
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = simd.LoadFloat32s(a[2*w:])
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = simd.LoadFloat32s(a[3*w:])
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		b0 = simd.LoadFloat32s(b[2*w:])
-		b1 = simd.LoadFloat32s(b[3*w:])
-		x = simd.LoadFloat32s(a[4*w:])
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = simd.LoadFloat32s(a[5*w:])
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = simd.LoadFloat32s(a[6*w:])
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = simd.LoadFloat32s(a[7*w:])
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		a, b = a[8*w:], b[2*nr:]
-	}
-	if len(a) >= 4*vl && len(b) >= nr {
-		b0 := simd.LoadFloat32s(b)
-		b1 := simd.LoadFloat32s(b[w:])
-		x := simd.LoadFloat32s(a)
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = simd.LoadFloat32s(a[w:])
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = simd.LoadFloat32s(a[2*w:])
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = simd.LoadFloat32s(a[3*w:])
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-	}
-	c = c[:3*ldc+nr]
-	c0, c1, c2, c3 := c[:nr], c[ldc:ldc+nr], c[2*ldc:2*ldc+nr], c[3*ldc:3*ldc+nr]
-	if add {
-		c00 = c00.Add(simd.LoadFloat32s(c0))
-		c01 = c01.Add(simd.LoadFloat32s(c0[w:]))
-		c10 = c10.Add(simd.LoadFloat32s(c1))
-		c11 = c11.Add(simd.LoadFloat32s(c1[w:]))
-		c20 = c20.Add(simd.LoadFloat32s(c2))
-		c21 = c21.Add(simd.LoadFloat32s(c2[w:]))
-		c30 = c30.Add(simd.LoadFloat32s(c3))
-		c31 = c31.Add(simd.LoadFloat32s(c3[w:]))
-	}
-	c00.Store(c0)
-	c01.Store(c0[w:])
-	c10.Store(c1)
-	c11.Store(c1[w:])
-	c20.Store(c2)
-	c21.Store(c2[w:])
-	c30.Store(c3)
-	c31.Store(c3[w:])
-	zeroUpper()
-}
-
+// storeTile4 stores a tile's eight accumulators into tile, rows of nr values.
 func storeTile4(tile []float32, c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s) {
 	w := vl
 	tile = tile[:4*nr]

@@ -1,11 +1,11 @@
 package kernel
 
-// Strips is a weight matrix packed once, in the compact strips of four interleaved
-// rows that the WebAssembly build's strip kernel reads (vkern4P), pass after pass of
-// depth. The GEMM packs A at every call, in splat strips (vkern4S), when enough
-// panels of B share it; at batch 1 the late layers have 2 to 8 panels, too few to
-// repay the packing, and they ran the slower row kernel (vkern4N) on a third of the
-// generator's time at width 64. Model code that runs the same weights many times
+// Strips is a weight matrix packed once, in the strips of four interleaved rows that
+// the WebAssembly build's strip kernel reads (stripKernel), pass after pass of depth.
+// The GEMM packs A in the same strips at a call when enough panels of B share them;
+// at batch 1 the late layers have 2 to 8 panels, too few to repay the packing, and
+// they ran the slower row kernel (vkern4N) on a third of the generator's time at
+// width 64. Model code that runs the same weights many times
 // packs them at load (PackConv2DWeight, PackConvTranspose2DWeight); the packing is
 // nil where the build does not use strips.
 type Strips struct {
@@ -63,6 +63,22 @@ func packAN(dst, a []float32, lda, pc, kc, i, g, stride int) {
 				dst[d] = v
 				d += mr
 			}
+		}
+	}
+}
+
+// packAT packs g strips of mr rows of op(A) = Aᵀ, from row i and depth pc to
+// pc+kc, into dst: element (i+mr·s+r, pc+p) goes to dst[s·stride + mr·p + r].
+// It reads A in rows, the order in which it is stored.
+func packAT(dst, a []float32, lda, pc, kc, i, g, stride int) {
+	for p := range kc {
+		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
+		o := mr * p
+		for s := range g {
+			q := row[mr*s : mr*s+mr : mr*s+mr]
+			d := dst[o : o+mr : o+mr]
+			d[0], d[1], d[2], d[3] = q[0], q[1], q[2], q[3]
+			o += stride
 		}
 	}
 }

@@ -12,9 +12,6 @@ const nr = 2
 // pack only a transposed A.
 const packStrips = false
 
-// stripLanes is how many floats a strip of A gives each value: one (packAT).
-const stripLanes = 1
-
 // SIMD reports whether the kernels run on SIMD vectors (GOEXPERIMENT=simd builds)
 // and their width in float32 lanes; 1 for the scalar build.
 func SIMD() (on bool, lanes int) { return false, 1 }
@@ -146,20 +143,4 @@ func put4(c []float32, o, rs int, add bool, v0, v1, v2, v3 float32) {
 	c[rs] = v1
 	c[2*rs] = v2
 	c[3*rs] = v3
-}
-
-// packAT packs g strips of mr rows of op(A) = Aᵀ, from row i and depth pc to
-// pc+kc, into dst: element (i+mr·s+r, pc+p) goes to dst[s·stride + mr·p + r].
-// It reads A in rows, the order in which it is stored.
-func packAT(dst, a []float32, lda, pc, kc, i, g, stride int) {
-	for p := range kc {
-		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
-		o := mr * p
-		for s := range g {
-			q := row[mr*s : mr*s+mr : mr*s+mr]
-			d := dst[o : o+mr : o+mr]
-			d[0], d[1], d[2], d[3] = q[0], q[1], q[2], q[3]
-			o += stride
-		}
-	}
 }

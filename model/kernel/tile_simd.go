@@ -22,45 +22,19 @@ const maxNR = 2 * 2048 / 32
 func SIMD() (on bool, lanes int) { return true, vl }
 
 // block multiplies rows [r0, r1) and columns [pc, pc+kc) of A by the packed block
-// bb (panels jb..je), and stores (add: adds) the tiles into C. Under WebAssembly A
-// is first packed into abuf in splat strips, a group of strips at a time, and the
-// kernel stores a tile straight into C where its rows are rows of C (panelStarts);
-// elsewhere, and natively (a transposed A packed in rows), a tile goes from the
-// vector registers to a small buffer on the stack and from there through the
-// job's store: per tile that is 4·nr values against 4·nr·kc multiply-adds.
+// bb (panels jb..je), and stores (add: adds) the tiles into C. Under WebAssembly
+// whole strips of rows go to stripBlocks (A packed in strips, a kernel in
+// WebAssembly assembly); natively, and for the rows it leaves, a tile goes from the
+// vector registers to a small buffer on the stack and from there through the job's
+// store: per tile that is 4·nr values against 4·nr·kc multiply-adds.
 func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool) {
 	a, lda := j.a, j.lda
 	panel := kc * nr
 	var buf [mr * maxNR]float32
 	tile := buf[:mr*nr]
-	var startBuf [ncPanels]int
-	starts := startBuf[:0]
-	if packStrips && je-jb >= minStripPanels && (j.strips == nil || je-jb >= minRepackPanels) && r1-r0 >= mr {
-		starts = startBuf[:je-jb]
-		j.panelStarts(starts, jb)
-	}
 	i := r0
-	for len(starts) > 0 && i+mr <= r1 {
-		// WebAssembly: A in splat strips (see vkern4S), packed here when enough
-		// panels share the packing; with few columns (batch 1) packing at every
-		// call costs more than it saves.
-		g := min(stripGroup, (r1-i)/mr)
-		splatStrips(j, bb, abuf, pc, kc, i, g, jb, je, starts, add, tile)
-		i += g * mr
-	}
-	for packStrips && j.strips != nil && i+mr <= r1 {
-		// Few panels, and the weights packed at load in compact strips (Strips):
-		// a quarter of the splat strips' memory, read once or twice per call.
-		g := min(stripGroup, (r1-i)/mr)
-		strips := j.strips.pass(pc, kc, i)
-		for s := range g {
-			ap := strips[s*mr*kc : (s+1)*mr*kc]
-			for jp := jb; jp < je; jp++ {
-				vkern4P(ap, bb[(jp-jb)*panel:(jp-jb+1)*panel], tile)
-				j.storeTile(i+s*mr, mr, jp, add, tile)
-			}
-		}
-		i += g * mr
+	if packStrips {
+		i = j.stripBlocks(bb, abuf, pc, kc, r0, r1, jb, je, add, tile)
 	}
 	for j.transA && i+mr <= r1 {
 		g := min(stripGroup, (r1-i)/mr)
@@ -96,72 +70,6 @@ func (j *gemmJob) block(bb, abuf []float32, pc, kc, r0, r1, jb, je int, add bool
 				vkern1N(a[i*lda+pc:i*lda+pc+kc], bp, tile[:nr])
 			}
 			j.storeTile(i, 1, jp, add, tile)
-		}
-	}
-}
-
-// minStripPanels is the fewest panels of B over which packing A in strips pays:
-// measured under V8 at width 64, the generator at batch 64 gains 20 % with it, at
-// batch 1 (late layers of 2 to 8 panels) it loses 20 % without this bound.
-const minStripPanels = 8
-
-// minRepackPanels is the fewest panels over which weights already packed at load in
-// compact strips (Strips, read by vkern4P) are packed again in splat strips for
-// vkern4S. Measured under V8, the generator at width 64: with 16 or 32 here, batch
-// 64 took 470 ms against 571 with the compact strips alone; batch 1, whose late
-// layers have 8 to 32 panels, 9.7 ms with 32, 10.4 with 16 and 9.1 without repacking.
-const minRepackPanels = 32
-
-// splatStrips packs g strips of A from row i in splat strips into abuf and
-// multiplies them by the panels jb..je of bb (see block). It is a function of its
-// own with a vector in it (the unused broadcast) so that the compiler makes a
-// 128-bit version of it, which calls the kernel's 128-bit version directly: called
-// from block, every call of the kernel went through the simd package's dispatch,
-// its arguments copied once more (3 % of a training step under V8).
-func splatStrips(j *gemmJob, bb, abuf []float32, pc, kc, i, g, jb, je int, starts []int, add bool, tile []float32) {
-	_ = simd.BroadcastFloat32s(0)
-	panel := kc * nr
-	stride := mr*vl*kc + stripPad
-	if j.transA {
-		packATSplat(abuf, j.a, j.lda, pc, kc, i, g, stride)
-	} else {
-		packANSplat(abuf, j.a, j.lda, pc, kc, i, g, stride)
-	}
-	for s := range g {
-		ap := abuf[s*stride : s*stride+mr*vl*kc]
-		row := (i + s*mr) * j.ldc
-		for jp := jb; jp < je; jp++ {
-			bp := bb[(jp-jb)*panel : (jp-jb+1)*panel]
-			if o := starts[jp-jb]; o >= 0 {
-				vkern4S(ap, bp, j.c[row+o:], j.ldc, add)
-				continue
-			}
-			vkern4S(ap, bp, tile, nr, false)
-			j.storeTile(i+s*mr, mr, jp, add, tile)
-		}
-	}
-	zeroUpper()
-}
-
-// panelStarts sets starts[p] to the offset in C of row 0 of panel jb+p where the
-// rows of its tiles are whole rows of nr values in memory, and to -1 elsewhere:
-// a full panel of a plain matrix, or of a Conv2D output whose panel's pixels
-// follow each other in one image. There the kernel stores a tile straight into C;
-// elsewhere it goes through a buffer and storeTile.
-func (j *gemmJob) panelStarts(starts []int, jb int) {
-	for p := range starts {
-		j0 := (jb + p) * nr
-		starts[p] = -1
-		if j0+nr > j.n {
-			continue
-		}
-		switch j.ck {
-		case cMatrix:
-			starts[p] = j0
-		case cStrided:
-			if dst := j.colDst[j0 : j0+nr]; dst[nr-1]-dst[0] == nr-1 {
-				starts[p] = dst[0]
-			}
 		}
 	}
 }
@@ -300,43 +208,6 @@ func storeRow(dst, src []float32, add bool) {
 		}
 		for ; q < len(dst); q++ {
 			dst[q] = src[q]
-		}
-	}
-	zeroUpper()
-}
-
-// packANSplat packs g strips of mr rows of A, from row i and depth pc to pc+kc,
-// into dst for vkern4S: element (i+mr·s+r, pc+p) goes to the vl floats from
-// dst[s·stride + vl·(mr·p + r)].
-func packANSplat(dst, a []float32, lda, pc, kc, i, g, stride int) {
-	for s := range g {
-		for r := range mr {
-			o := (i+mr*s+r)*lda + pc
-			d := s*stride + vl*r
-			for _, v := range a[o : o+kc] {
-				simd.BroadcastFloat32s(v).Store(dst[d : d+vl])
-				d += mr * vl
-			}
-		}
-	}
-	zeroUpper()
-}
-
-// packATSplat is packANSplat for op(A) = Aᵀ: element (i+mr·s+r, pc+p) of op(A) is
-// a[(pc+p)·lda + i+mr·s+r].
-func packATSplat(dst, a []float32, lda, pc, kc, i, g, stride int) {
-	w := vl
-	for p := range kc {
-		row := a[(pc+p)*lda+i : (pc+p)*lda+i+mr*g]
-		o := mr * vl * p
-		for s := range g {
-			q := row[mr*s : mr*s+mr : mr*s+mr]
-			d := dst[o : o+mr*vl]
-			simd.BroadcastFloat32s(q[0]).Store(d)
-			simd.BroadcastFloat32s(q[1]).Store(d[w:])
-			simd.BroadcastFloat32s(q[2]).Store(d[2*w:])
-			simd.BroadcastFloat32s(q[3]).Store(d[3*w:])
-			o += stride
 		}
 	}
 	zeroUpper()

@@ -8,7 +8,8 @@
 //   {type: "scoreMany", id, files: [File | Blob | data: URL], lean}   score image files
 // Replies, worker → page:
 //   {type: "ready", kernel}                                   Go is running ("simd" or "scalar")
-//   {type: "fatal", error}                                    worker.wasm failed to start
+//   {type: "fatal", error}                                    worker.wasm failed to start, or its
+//                                                             program stopped (a crash: out of memory)
 //   {type: "loaded", id, imageSize, channels, latent} | {type: "loaded", id, error}
 //   {type: "results", id, results} | {type: "results", id, error}
 // results has, for each file in order, {raw, score, anomalous, scopeNote, inputURL,
@@ -42,11 +43,27 @@ const MAX_FILE_BYTES = 32 << 20;
 // ?kernel=simd|scalar forces one (the page passes it on from localStorage
 // "ganomaly.kernel", for tests and comparisons).
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
-const forced = new URL(self.location.href).searchParams.get("kernel");
+const params = new URL(self.location.href).searchParams;
+const forced = params.get("kernel");
 const kernel = forced === "simd" || forced === "scalar" ? forced : (WebAssembly.validate(SIMD_PROBE) ? "simd" : "scalar");
+
+// ?exitAfter=N, for tests (the page passes on localStorage "ganomaly.exitAfter"): the
+// Go program exits after answering its Nth scoring call, the way a crash ends it.
+const exitAfter = Number(params.get("exitAfter")) || 0;
+let scoringCalls = 0;
+
+// exited says why the Go program has stopped, once it has (out of memory is the
+// likely cause: it never returns otherwise). Its functions then throw at every call,
+// so the page is told at once, and again at each later message, and replaces the
+// worker.
+let exited = "";
 
 const started = (async () => {
   const go = new Go();
+  go.exit = (code) => {
+    exited = `its program exited with code ${code} (out of memory?)`;
+    self.postMessage({ type: "fatal", error: exited });
+  };
   const source = fetch(kernel === "simd" ? "/web/worker.wasm" : "/web/worker-scalar.wasm");
   const { instance } = WebAssembly.instantiateStreaming
     ? await WebAssembly.instantiateStreaming(source, go.importObject)
@@ -123,6 +140,10 @@ function dataURLBytes(url) {
 const TRAIN = { trainLead: "ganomalyTrainLead", trainFollow: "ganomalyTrainFollow", trainControl: "ganomalyTrainControl" };
 
 async function handle(msg) {
+  if (exited) {
+    self.postMessage({ type: "fatal", error: exited });
+    return;
+  }
   if (TRAIN[msg.type]) {
     try {
       await started;
@@ -163,5 +184,8 @@ async function handle(msg) {
     self.postMessage(reply, transfer);
   } catch (err) {
     self.postMessage({ type: replyType, id: msg.id, error: String(err) });
+  }
+  if (exitAfter > 0 && msg.type === "scoreMany" && ++scoringCalls === exitAfter) {
+    self.ganomalyExit(3);
   }
 }

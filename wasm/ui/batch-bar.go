@@ -37,7 +37,7 @@ func (b *batchBar) Render() app.UI {
 		sortLabel = "Drop order"
 	}
 	return app.Section().Class("batch-bar").ID("batch-bar").
-		DataSet("finished", finished).DataSet("total", b.Total).DataSet("settled", b.Settled).Body(
+		DataSet("finished", finished).DataSet("failed", b.Failed).DataSet("total", b.Total).DataSet("settled", b.Settled).Body(
 		app.Progress().ID("batch-progress").Max(b.Total).Value(finished).Aria("label", "batch progress"),
 		app.P().Class("batch-summary").Text(summary),
 		app.If(b.Restored > 0, app.P().Class("caption").ID("batch-restored").Textf("%d result%s kept on this device from an earlier visit; Clear forgets them.", b.Restored, plural(b.Restored))),

@@ -234,7 +234,7 @@ func startWorkers(n int) ([]*worker, error) {
 	ch := make(chan started, n)
 	for range n {
 		go func() {
-			w, err := startWorker()
+			w, err := startWorker(true)
 			ch <- started{w, err}
 		}()
 	}
@@ -520,7 +520,15 @@ func storedImages() (safejs.Value, []any, error) {
 	if len(files) == 0 {
 		return safejs.Value{}, nil, errors.New("the images of that training are no longer on this device: start it again with them")
 	}
-	slices.SortFunc(files, func(a, b file) int { return cmp.Or(strings.Compare(a.key, b.key), a.index-b.index) })
+	// By key and index. Sorted through their indices: the sort of ints is in app.wasm
+	// anyway, and one of this struct would add 20 kB to it (its size budget).
+	order := make([]int, len(files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(strings.Compare(files[a].key, files[b].key), files[a].index-files[b].index)
+	})
 	out, _ := construct("Object")
 	lists := map[string]safejs.Value{}
 	for _, key := range []string{"normal", "anomalous"} {
@@ -528,7 +536,8 @@ func storedImages() (safejs.Value, []any, error) {
 		out.Set(key, lists[key])
 	}
 	var transfer []any
-	for _, f := range files {
+	for _, i := range order {
+		f := files[i]
 		list, ok := lists[f.key]
 		if !ok {
 			continue

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,13 +17,24 @@ import (
 
 // pool is a set of kernel workers (web/worker.js running wasm/worker) that share one
 // queue of jobs: a worker takes the next jobs (a few calls of a few images each, see
-// take) as it finishes the last, so a slow image does not hold the others back. The workers outlive a model switch: a
-// new model is loaded into them (starting a worker costs more than loading weights).
+// take) as it finishes the last, so a slow image does not hold the others back. The
+// workers outlive a model switch: a new model is loaded into them (starting a worker
+// costs more than loading weights). A worker that crashes (its program runs out of
+// memory) is replaced, up to maxReplacements times.
 type pool struct {
-	workers []*worker
-	jobs    chan job
-	alive   atomic.Int32
+	jobs  chan job
+	alive atomic.Int32 // workers serving, and replacements being started
+
+	mu           sync.Mutex
+	workers      []*worker
+	weights      weightsHandle // the model loaded, for replacements
+	model        int           // counts loads: a replacement loads again if one came meanwhile
+	replacements int
 }
+
+// maxReplacements bounds the workers a pool starts in place of crashed ones, so that a
+// browser that kills every worker does not start them forever.
+const maxReplacements = 8
 
 // worker is one Web Worker and the replies it has posted.
 type worker struct {
@@ -78,9 +90,14 @@ func startPool(n int) (*pool, error) {
 // load gives every live worker the weights, in parallel. Workers that fail to load
 // are dropped; it fails when none is left.
 func (p *pool) load(weights weightsHandle) error {
-	errs := make(chan error, len(p.workers))
+	p.mu.Lock()
+	p.weights = weights
+	p.model++
+	workers := append([]*worker(nil), p.workers...)
+	p.mu.Unlock()
+	errs := make(chan error, len(workers))
 	n := 0
-	for _, w := range p.workers {
+	for _, w := range workers {
 		if w.dead.Load() {
 			continue
 		}
@@ -107,6 +124,8 @@ func (p *pool) load(weights weightsHandle) error {
 
 // kernel says which kernels the workers run: "SIMD" or "scalar".
 func (p *pool) kernel() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, w := range p.workers {
 		if w.kernel == "scalar" {
 			return "scalar"
@@ -119,18 +138,23 @@ func (p *pool) kernel() string {
 // every worker use those kernels whatever the browser supports: for tests, and to
 // compare the two.
 func forcedKernel() string {
+	if s := localSetting("ganomaly.kernel"); s == "simd" || s == "scalar" {
+		return s
+	}
+	return ""
+}
+
+// localSetting is localStorage's item key, or "" when there is none.
+func localSetting(key string) string {
 	ls, err := safejs.Global().Get("localStorage")
 	if err != nil {
 		return ""
 	}
-	v, err := ls.Call("getItem", "ganomaly.kernel")
+	v, err := ls.Call("getItem", key)
 	if err != nil || v.IsNull() || v.IsUndefined() {
 		return ""
 	}
-	s, err := v.String()
-	if err != nil || (s != "simd" && s != "scalar") {
-		return ""
-	}
+	s, _ := v.String()
 	return s
 }
 
@@ -185,10 +209,16 @@ func (p *pool) close() {
 // usable reports whether any worker is alive.
 func (p *pool) usable() bool { return p != nil && p.alive.Load() > 0 }
 
-func startWorker() (*worker, error) {
-	script := WorkerScript
+// startWorker starts a kernel worker and waits until its program runs. The first
+// workers of a pool or a training get the tests' knob that makes a worker's program
+// exit (localStorage "ganomaly.exitAfter", see web/worker.js); a replacement does not.
+func startWorker(first bool) (*worker, error) {
+	script, sep := WorkerScript, "?"
 	if k := forcedKernel(); k != "" {
-		script += "?kernel=" + k
+		script, sep = script+sep+"kernel="+k, "&"
+	}
+	if n, err := strconv.Atoi(localSetting("ganomaly.exitAfter")); first && err == nil && n > 0 {
+		script += sep + "exitAfter=" + strconv.Itoa(n)
 	}
 	js, err := construct("Worker", script)
 	if err != nil {
@@ -206,6 +236,11 @@ func startWorker() (*worker, error) {
 	}
 	r1 := listen(js, "message", func(e safejs.Value) {
 		data, _ := e.Get("data")
+		if getString(data, "type") == "fatal" {
+			// It could not start, or its program stopped (a crash).
+			push(reply{fatal: errors.New(getString(data, "error"))})
+			return
+		}
 		push(reply{data: data})
 	})
 	r2 := listen(js, "error", func(e safejs.Value) {
@@ -219,13 +254,9 @@ func startWorker() (*worker, error) {
 			w.terminate()
 			return nil, r.fatal
 		}
-		switch getString(r.data, "type") {
-		case "ready":
+		if getString(r.data, "type") == "ready" {
 			w.kernel = getString(r.data, "kernel")
 			return w, nil
-		case "fatal":
-			w.terminate()
-			return nil, errors.New(getString(r.data, "error"))
 		}
 		w.terminate()
 		return nil, fmt.Errorf("the kernel worker sent %q before it was ready", getString(r.data, "type"))
@@ -235,6 +266,7 @@ func startWorker() (*worker, error) {
 	}
 }
 
+// terminate stops the worker; the calls still waiting for a reply fail at once.
 func (w *worker) terminate() {
 	if w.dead.Swap(true) {
 		return
@@ -242,6 +274,12 @@ func (w *worker) terminate() {
 	w.js.Call("terminate")
 	w.release()
 	close(w.gone)
+	w.mu.Lock()
+	for id, ch := range w.waiting {
+		ch <- reply{fatal: errors.New("it was stopped")}
+		delete(w.waiting, id)
+	}
+	w.mu.Unlock()
 }
 
 // callsPerWorker is how many calls a worker has in flight. A worker runs its messages
@@ -388,23 +426,18 @@ func (w *worker) load(weights weightsHandle) error {
 
 // serve runs jobs on w until the queue closes, then stops the worker, with
 // callsPerWorker calls in flight, each of up to imagesPerCall jobs. A worker that
-// crashes or hangs is dropped and the others take the remaining jobs; the jobs of its
-// calls in flight fail (one of them may be what broke the worker, and must not break
-// the next one), which is up to callsPerWorker·imagesPerCall files. A file's own
-// errors come back as that file's error and never break a worker. When no worker is
-// left, every job fails at once with the reason instead of waiting.
+// crashes or hangs is dropped, and replaced (replace); meanwhile the others take the
+// remaining jobs. The jobs of its calls in flight fail (one of them may be what broke
+// the worker, and must not break the next one), which is up to
+// callsPerWorker·imagesPerCall files. A file's own errors come back as that file's
+// error and never break a worker. When no worker is left, every job fails at once
+// with the reason instead of waiting.
 func (p *pool) serve(w *worker) {
 	var died sync.Once
 	die := func(cause error) {
 		died.Do(func() {
 			w.terminate()
-			if p.alive.Add(-1) == 0 {
-				go func() {
-					for j := range p.jobs {
-						j.done(scoreResult{Err: fmt.Errorf("no kernel worker is left (%w); reload the page", cause)})
-					}
-				}()
-			}
+			go p.replace(w, cause)
 		})
 	}
 	var wg sync.WaitGroup
@@ -439,6 +472,66 @@ func (p *pool) serve(w *worker) {
 	}
 	wg.Wait()
 	w.terminate()
+}
+
+// replace starts a worker in place of w, which died of cause, and loads the model
+// into it; while it starts it counts as alive, so that the queued jobs wait for it.
+// Past maxReplacements, or when it fails to start, w is simply gone, and when no
+// worker is left every queued job fails.
+func (p *pool) replace(w *worker, cause error) {
+	p.mu.Lock()
+	for i, x := range p.workers {
+		if x == w {
+			p.workers = append(p.workers[:i], p.workers[i+1:]...)
+			break
+		}
+	}
+	again := p.replacements < maxReplacements
+	if again {
+		p.replacements++
+	}
+	p.mu.Unlock()
+	if again {
+		nw, err := p.startReplacement()
+		if err == nil {
+			go p.serve(nw)
+			return
+		}
+		cause = fmt.Errorf("%w, and its replacement failed: %w", cause, err)
+	}
+	if p.alive.Add(-1) == 0 {
+		for j := range p.jobs {
+			j.done(scoreResult{Err: fmt.Errorf("no kernel worker is left (%w); reload the page", cause)})
+		}
+	}
+}
+
+// startReplacement starts a worker, loads the pool's model into it (again if another
+// came meanwhile) and adds it to the pool.
+func (p *pool) startReplacement() (*worker, error) {
+	w, err := startWorker(false)
+	if err != nil {
+		return nil, err
+	}
+	go w.route() // the load's reply comes through it
+	for {
+		p.mu.Lock()
+		weights, model := p.weights, p.model
+		p.mu.Unlock()
+		if model > 0 {
+			if err := w.load(weights); err != nil {
+				w.terminate()
+				return nil, err
+			}
+		}
+		p.mu.Lock()
+		if p.model == model {
+			p.workers = append(p.workers, w)
+			p.mu.Unlock()
+			return w, nil
+		}
+		p.mu.Unlock()
+	}
 }
 
 // errWorkerDead marks errors after which a worker is not used again.

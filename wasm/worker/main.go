@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/hack-pad/safejs"
 
@@ -29,6 +30,7 @@ func main() {
 		"ganomalyTrainLead":    done(trainLead),
 		"ganomalyTrainFollow":  done(trainFollow),
 		"ganomalyTrainControl": done(trainControl),
+		"ganomalyExit":         exit,
 	} {
 		f, err := safejs.FuncOf(guard(fn))
 		if err != nil {
@@ -40,6 +42,19 @@ func main() {
 	}
 	// The functions above are all this program does; block so that they stay callable.
 	select {}
+}
+
+// exit ends this program with the code it is given, the way a crash (out of memory)
+// ends it: the page must notice and replace the worker. worker.js calls it only when
+// the page starts it with ?exitAfter=N, which tests set (localStorage
+// "ganomaly.exitAfter").
+func exit(code safejs.Value) (safejs.Value, error) {
+	c, err := code.Int()
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	os.Exit(c)
+	return safejs.Value{}, nil
 }
 
 // done makes a function that only succeeds or fails answer {ok: true} on success.

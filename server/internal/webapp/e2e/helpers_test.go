@@ -234,6 +234,10 @@ func newBrowser(t testing.TB) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium makes its singleton socket's directory in TMPDIR and leaves it
+		// behind when the test ends it: one org.chromium.Chromium.* per browser,
+		// hundreds in /tmp over a few runs of make test. Here it goes with the test.
+		chromedp.Env("TMPDIR=" + t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)

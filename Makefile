@@ -119,7 +119,7 @@ vet: gotch
 	$(SIMD_ENV) $(GO) vet ./model/...
 	$(SIMD_WASM_ENV) $(GO) vet ./model/...
 	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && (cd model/kernel && $(GO) run gen_kernel_wasm.go -o "$$tmp") && \
-		cmp -s "$$tmp" model/kernel/microkernel_wasm.s || { echo "model/kernel/microkernel_wasm.s is stale: go generate ./model/kernel"; exit 1; }
+		{ cmp -s "$$tmp" model/kernel/microkernel_wasm.s || { echo "model/kernel/microkernel_wasm.s is stale: go generate ./model/kernel"; exit 1; }; }
 
 # model/ must stay pure Go: no cgo, no syscall/js, in both builds; the HTTP layer and
 # the jobs need no cgo either, and a ganomaly without libtorch trains in pure Go.

@@ -1,5 +1,9 @@
 package kernel
 
+// The WebAssembly strip kernel's assembly (microkernel_wasm.s) is written by a Go
+// program; here, in a file of every build, so that go generate finds the line.
+//go:generate go run gen_kernel_wasm.go
+
 // Strips is a weight matrix packed once, in the strips of four interleaved rows that
 // the WebAssembly build's strip kernel reads (stripKernel), pass after pass of depth.
 // The GEMM packs A in the same strips at a call when enough panels of B share them;

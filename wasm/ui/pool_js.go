@@ -29,7 +29,9 @@ type pool struct {
 	workers      []*worker
 	weights      weightsHandle // the model loaded, for replacements
 	model        int           // counts loads: a replacement loads again if one came meanwhile
-	replacements int
+	replacements int           // started, in all
+	starting     int           // being started now
+	closed       bool
 }
 
 // maxReplacements bounds the workers a pool starts in place of crashed ones, so that a
@@ -94,6 +96,7 @@ func (p *pool) load(weights weightsHandle) error {
 	p.weights = weights
 	p.model++
 	workers := append([]*worker(nil), p.workers...)
+	starting := p.starting
 	p.mu.Unlock()
 	errs := make(chan error, len(workers))
 	n := 0
@@ -113,13 +116,13 @@ func (p *pool) load(weights weightsHandle) error {
 			ok++
 		}
 	}
-	if ok == 0 {
+	if ok == 0 && starting == 0 {
 		if firstErr == nil {
 			firstErr = errors.New("no kernel worker is running; reload the page")
 		}
 		return firstErr
 	}
-	return nil
+	return nil // a replacement being started loads these weights itself
 }
 
 // kernel says which kernels the workers run: "SIMD" or "scalar".
@@ -203,6 +206,10 @@ func (p *pool) resubmit(j job) (ok bool) {
 
 // close stops the workers once the queued jobs are done.
 func (p *pool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.weights = weightsHandle{}
+	p.mu.Unlock()
 	close(p.jobs)
 }
 
@@ -486,13 +493,17 @@ func (p *pool) replace(w *worker, cause error) {
 			break
 		}
 	}
-	again := p.replacements < maxReplacements
+	again := p.replacements < maxReplacements && !p.closed
 	if again {
 		p.replacements++
+		p.starting++
 	}
 	p.mu.Unlock()
 	if again {
 		nw, err := p.startReplacement()
+		p.mu.Lock()
+		p.starting--
+		p.mu.Unlock()
 		if err == nil {
 			go p.serve(nw)
 			return
@@ -516,8 +527,13 @@ func (p *pool) startReplacement() (*worker, error) {
 	go w.route() // the load's reply comes through it
 	for {
 		p.mu.Lock()
-		weights, model := p.weights, p.model
+		weights, model, closed := p.weights, p.model, p.closed
 		p.mu.Unlock()
+		if closed {
+			// The page has left: the pool's queue is closed, nothing to serve.
+			w.terminate()
+			return nil, errors.New("the page closed the pool")
+		}
 		if model > 0 {
 			if err := w.load(weights); err != nil {
 				w.terminate()

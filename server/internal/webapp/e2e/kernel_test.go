@@ -54,7 +54,14 @@ func TestScalarKernelWorker(t *testing.T) {
 func TestCrashedWorkerIsReplaced(t *testing.T) {
 	srv := startServer(t, "127.0.0.1:0", httpserver.Options{WebDir: webDir(t), Version: "e2e"})
 	ctx := newBrowser(t)
-	const n = 120 // enough that jobs are still queued when the workers exit
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url)); err != nil {
+		t.Fatal(err)
+	}
+	workers := evaluate[int](t, ctx, `Math.max(1, Math.min(navigator.hardwareConcurrency, 4))`)
+	// The first workers take up to 4 calls of 8 files each before their crash is
+	// known (3 in flight, and the next one the answered call's goroutine posts):
+	// 40 more are left to the replacements.
+	n := workers*4*8 + 40
 	digits := digitPNGs(t, n+10)
 	var drop1, drop2 []upload
 	for i, d := range digits {
@@ -65,15 +72,11 @@ func TestCrashedWorkerIsReplaced(t *testing.T) {
 			drop2 = append(drop2, f)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url)); err != nil {
-		t.Fatal(err)
-	}
 	evaluate[bool](t, ctx, `(localStorage.setItem("ganomaly.exitAfter", "1"), true)`)
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the model", `document.querySelector('#drop-zone[data-ready="true"]') !== null`, 2*time.Minute)
-	workers := evaluate[int](t, ctx, `Math.max(1, Math.min(navigator.hardwareConcurrency, 4))`)
 
 	evaluate[int](t, ctx, dropScript(drop1))
 	waitFor(t, ctx, "the first drop", fmt.Sprintf(`document.getElementById("batch-bar")?.dataset.settled === "true" && document.getElementById("batch-bar")?.dataset.finished === "%d"`, n), 2*time.Minute)
